@@ -1,0 +1,192 @@
+"""One settings module: every knob comes from the environment, with safe local defaults.
+
+With no environment at all this runs the zero-set-up demo: SQLite, django-q2's ORM
+broker and the local Runflow sandbox.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import django_stubs_ext
+import environ
+
+# Lets typed generics such as ModelAdmin[Run] work at run time, not only under mypy.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key-change-me-0123456789abcdef")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "seedance",
+    "billing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server and worker share one file: WAL lets readers run beside the
+    # writer, IMMEDIATE takes the write lock at BEGIN (no lock upgrade deadlocks), and the
+    # timeout makes a writer wait instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGIN_URL = "admin:login"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["seedance.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "seedance.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Seedance for tenants API",
+    "DESCRIPTION": "Create and follow Seedance 2.0 Fast text-to-video runs.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": env.str("Q_CLUSTER_NAME", default="seedance"),
+    "workers": env.int("Q_WORKERS", default=2),
+    # Each task bounds its own network time well below this; `retry` must exceed
+    # `timeout` or a slow task is handed to a second worker while still running.
+    "timeout": env.int("Q_TIMEOUT", default=120),
+    "retry": env.int("Q_RETRY", default=180),
+    "max_attempts": 3,
+    "ack_failures": True,
+    "save_limit": 500,
+    "catch_up": False,
+    "poll": 0.2,
+    "label": "Tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+SEEDANCE = {
+    "RUNFLOW_API_KEY": env.str("RUNFLOW_API_KEY", default="rf_live_sandbox"),
+    "RUNFLOW_BASE_URL": env.str("RUNFLOW_BASE_URL", default="http://127.0.0.1:8765/v1"),
+    "RUNFLOW_MODEL_ID": env.str(
+        "RUNFLOW_MODEL_ID", default="bytedance/seedance/2.0/fast/text-to-video"
+    ),
+    "RUNFLOW_TIMEOUT": env.float("RUNFLOW_TIMEOUT", default=10.0),
+    "RUNFLOW_MAX_ATTEMPTS": env.int("RUNFLOW_MAX_ATTEMPTS", default=5),
+    # The first secret signs (the sandbox uses it); every secret verifies (rotation).
+    "CALLBACK_SECRETS": env.list("RUNFLOW_CALLBACK_SECRETS", default=["whsec_sandbox_dev_secret"]),
+    "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
+    "PROMPT_MAX_CHARS": env.int("SEEDANCE_PROMPT_MAX_CHARS", default=2000),
+    "END_USER_ID_MAX_CHARS": env.int("SEEDANCE_END_USER_ID_MAX_CHARS", default=255),
+    "METADATA_MAX_BYTES": env.int("SEEDANCE_METADATA_MAX_BYTES", default=16 * 1024),
+    "RUN_DEADLINE_SECONDS": env.int("SEEDANCE_RUN_DEADLINE_SECONDS", default=30 * 60),
+    "RECONCILE_QUEUED_AFTER_SECONDS": env.int("SEEDANCE_RECONCILE_QUEUED_AFTER", default=30),
+    "RECONCILE_POLL_AFTER_SECONDS": env.int("SEEDANCE_RECONCILE_POLL_AFTER", default=20),
+    "RECONCILE_BATCH_SIZE": env.int("SEEDANCE_RECONCILE_BATCH_SIZE", default=200),
+    "IDEMPOTENCY_TTL_SECONDS": env.int("SEEDANCE_IDEMPOTENCY_TTL", default=24 * 3600),
+    "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=[]),
+}
+
+BILLING = {
+    # USD per output second, per resolution. 720p is Runflow's published price; 480p is
+    # unpublished upstream, so this is an estimate until Runflow prices it.
+    "PRICES_PER_SECOND": {
+        "480p": Decimal(env.str("PRICE_480P_PER_SECOND", default="0.108")),
+        "720p": Decimal(env.str("PRICE_720P_PER_SECOND", default="0.2419")),
+    },
+    "STRIPE_API_KEY": env.str("STRIPE_API_KEY", default=""),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "django_q": {"level": env.str("Q_LOG_LEVEL", default="INFO")},
+    },
+}

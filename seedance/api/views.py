@@ -1,0 +1,108 @@
+"""REST API v1: one class per operation; each parses, calls one service or selector, answers."""
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from seedance import selectors
+from seedance.api.authentication import tenant_of
+from seedance.api.filters import RunFilter
+from seedance.api.serializers import RunCreateInputSerializer, RunSerializer
+from seedance.exceptions import InvalidRunInput
+from seedance.models import Run
+from seedance.run_input import parse_run_input
+from seedance.services.runs import run_cancel, run_create
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_CHARS = 255
+
+
+class RunCursorPagination(CursorPagination):
+    page_size = 20
+    page_size_query_param = "limit"
+    max_page_size = 100
+    ordering = ("-created_at", "-id")
+
+
+class RunCollectionApi(APIView):
+    @extend_schema(
+        operation_id="runs_create",
+        request=RunCreateInputSerializer,
+        responses={201: RunSerializer},
+        parameters=[
+            OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER)
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        run_input = parse_run_input(request.data)
+        run, created = run_create(
+            tenant=tenant_of(request),
+            run_input=run_input,
+            idempotency_key=_idempotency_key(request),
+        )
+        response = Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(
+        operation_id="runs_list",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, many=True),
+            OpenApiParameter("end_user_id", OpenApiTypes.STR),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+            OpenApiParameter("limit", OpenApiTypes.INT),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        responses={200: RunSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        runs = RunFilter(
+            request.query_params, queryset=selectors.run_list(tenant=tenant_of(request))
+        )
+        if not runs.is_valid():
+            raise ValidationError(runs.errors)
+        paginator = RunCursorPagination()
+        page = paginator.paginate_queryset(runs.qs, request, view=self)
+        return paginator.get_paginated_response(RunSerializer(page, many=True).data)
+
+
+class RunDetailApi(APIView):
+    @extend_schema(operation_id="runs_retrieve", responses={200: RunSerializer})
+    def get(self, request: Request, run_id: str) -> Response:
+        run = selectors.run_get(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
+        return Response(RunSerializer(run).data)
+
+
+class RunCancelApi(APIView):
+    @extend_schema(operation_id="runs_cancel", request=None, responses={200: RunSerializer})
+    def post(self, request: Request, run_id: str) -> Response:
+        run = run_cancel(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
+        return Response(RunSerializer(run).data)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX_CHARS or not key.isprintable():
+        raise InvalidRunInput(
+            {IDEMPOTENCY_HEADER: [f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable characters."]}
+        )
+    return key
+
+
+def _uuid_or_404(value: Any) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError as exc:
+        raise Run.DoesNotExist from exc

@@ -1,0 +1,63 @@
+"""Startup checks: configuration that would fail later, silently or at 3 a.m., fails now."""
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+
+from seedance.conf import setting
+from seedance.tasks import TASK_PATHS
+
+
+@register()
+def check_runflow(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    if not setting("RUNFLOW_API_KEY"):
+        errors.append(Error("RUNFLOW_API_KEY is empty.", id="seedance.E001"))
+    if urlsplit(str(setting("RUNFLOW_BASE_URL"))).scheme not in ("http", "https"):
+        errors.append(Error("RUNFLOW_BASE_URL must be an http(s) URL.", id="seedance.E002"))
+    if not [secret for secret in setting("CALLBACK_SECRETS") if secret]:
+        errors.append(
+            Error(
+                "No Runflow callback signing secret: callbacks could not be verified.",
+                hint="Set RUNFLOW_CALLBACK_SECRETS (comma-separated; first one current).",
+                id="seedance.E003",
+            )
+        )
+    if urlsplit(str(setting("PUBLIC_BASE_URL"))).scheme not in ("http", "https"):
+        errors.append(Error("PUBLIC_BASE_URL must be an http(s) URL.", id="seedance.E004"))
+    return errors
+
+
+@register()
+def check_task_paths(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    errors: list[Any] = []
+    for path in (*TASK_PATHS, *setting("ADMISSION_HOOKS")):
+        try:
+            import_string(path)
+        except ImportError:
+            errors.append(Error(f"{path!r} does not resolve to a callable.", id="seedance.E005"))
+    return errors
+
+
+@register()
+def check_q_cluster(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """django-q2 hands a task to another worker after ``retry`` seconds: if the first is
+    still running (``timeout`` not below ``retry``), the task runs twice at once."""
+    conf = getattr(settings, "Q_CLUSTER", {})
+    timeout, retry = conf.get("timeout"), conf.get("retry", 60)
+    if timeout is None:
+        return [Warning("Q_CLUSTER has no 'timeout': tasks may run forever.", id="seedance.W006")]
+    if timeout >= retry:
+        return [
+            Error(
+                f"Q_CLUSTER timeout ({timeout}) must be below retry ({retry}), "
+                "or a slow task is run twice at once.",
+                id="seedance.E006",
+            )
+        ]
+    return []

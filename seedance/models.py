@@ -1,0 +1,215 @@
+"""Tenants, their people and keys, and the runs they make."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from seedance.states import RunStatus
+from seedance.tenancy import TenantQuerySet
+
+
+class Tenant(models.Model):
+    slug = models.SlugField(max_length=63, unique=True)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        ADMIN = "admin", "Tenant admin"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class ApiKey(models.Model):
+    """A tenant app's credential. Only the SHA-256 digest of the key is stored."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=32, help_text="The visible start of the key.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Run(models.Model):
+    """One text-to-video generation: our record of a Runflow run and its result."""
+
+    class AspectRatio(models.TextChoices):
+        AUTO = "auto"
+        R21_9 = "21:9"
+        R16_9 = "16:9"
+        R4_3 = "4:3"
+        R1_1 = "1:1"
+        R3_4 = "3:4"
+        R9_16 = "9:16"
+
+    class Resolution(models.TextChoices):
+        P480 = "480p"
+        P720 = "720p"
+
+    class Moderation(models.TextChoices):
+        NONE = "none", "Not needed"
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="runs")
+    end_user_id = models.CharField(max_length=255, blank=True, default="")
+
+    prompt = models.TextField()
+    aspect_ratio = models.CharField(
+        max_length=8, choices=AspectRatio.choices, default=AspectRatio.AUTO
+    )
+    duration = models.CharField(max_length=4, default="auto", help_text='"auto" or "4".."15"')
+    resolution = models.CharField(max_length=8, choices=Resolution.choices, default="720p")
+    generate_audio = models.BooleanField(default=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    provider_run_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    outputs = models.JSONField(default=list, blank=True)
+    result_seed = models.BigIntegerField(null=True, blank=True)
+    nsfw_detected = models.BooleanField(null=True, blank=True)
+    timing = models.JSONField(null=True, blank=True)
+    duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    cost = models.DecimalField(
+        max_digits=12, decimal_places=6, null=True, blank=True, help_text="Runflow's charge, USD."
+    )
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_message = models.TextField(blank=True, default="")
+    moderation = models.CharField(
+        max_length=16, choices=Moderation.choices, default=Moderation.NONE
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    deadline_at = models.DateTimeField()
+    #: Set when a submit task claims the run; a claimed run is no longer cancelable.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    submit_attempts = models.PositiveIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"], name="run_tenant_created"),
+            models.Index(fields=["tenant", "end_user_id", "-created_at"], name="run_tenant_user"),
+            models.Index(
+                fields=["status", "created_at"],
+                condition=Q(status__in=RunStatus.in_progress()),
+                name="run_in_progress",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=RunStatus.values), name="run_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(status__in=RunStatus.terminal()),
+                name="run_completed_only_when_terminal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in RunStatus.terminal()
+
+    @property
+    def input(self) -> dict[str, object]:
+        """The model's input, as Runflow takes it."""
+        data: dict[str, object] = {
+            "prompt": self.prompt,
+            "aspect_ratio": self.aspect_ratio,
+            "duration": self.duration,
+            "resolution": self.resolution,
+            "generate_audio": self.generate_audio,
+        }
+        if self.seed is not None:
+            data["seed"] = self.seed
+        if self.end_user_id:
+            data["end_user_id"] = self.end_user_id
+        return data
+
+
+class IdempotencyKey(models.Model):
+    """A tenant's Idempotency-Key, stored in the same transaction as the run it made."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_digest = models.CharField(max_length=64)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.run_id}"
+
+
+class CallbackReceipt(models.Model):
+    """Every Runflow callback that passed its signature check: an audit and replay trail."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied"
+        DUPLICATE = "duplicate"
+        MISMATCH = "mismatch"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="callback_receipts")
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    body_sha256 = models.CharField(max_length=64)
+    provider_run_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "received_at"], name="callback_run_received")]
+
+    def __str__(self) -> str:
+        return f"{self.status} callback for {self.run_id} ({self.outcome})"

@@ -1,0 +1,1 @@
+"""Everything that speaks Runflow: the outbound client, payload parsing and signing."""

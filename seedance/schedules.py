@@ -1,0 +1,19 @@
+"""The periodic work, created idempotently by name (a data migration and `make demo` call it)."""
+
+from django_q.models import Schedule
+
+from seedance.tasks import RECONCILE_RUNS
+
+RECONCILE_SCHEDULE = "seedance.reconcile-runs"
+
+
+def ensure_schedules(schedule_model: type[Schedule] = Schedule) -> None:
+    schedule_model.objects.update_or_create(
+        name=RECONCILE_SCHEDULE,
+        defaults={
+            "func": RECONCILE_RUNS,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Writes: every change to tenant data goes through a function here."""

@@ -1,0 +1,73 @@
+"""API keys: issued once in clear, stored as a SHA-256 digest under a unique index."""
+
+import hashlib
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from seedance.models import ApiKey, Tenant
+
+KEY_PREFIX = "sdk"
+_ALPHABET = string.ascii_letters + string.digits
+_PREFIX_RANDOM_CHARS = 8
+_SECRET_CHARS = 40
+#: Don't rewrite last_used_at on every request: once a minute is precise enough to read.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    #: The full key: shown to the tenant once, never stored.
+    secret: str
+
+
+def digest_of(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_issue(*, tenant: Tenant, name: str) -> IssuedKey:
+    """Make a key like ``sdk_Ab3dE9xZ_<40 random chars>``: letters, digits and ``_`` only."""
+    prefix = f"{KEY_PREFIX}_{_random(_PREFIX_RANDOM_CHARS)}"
+    raw_key = f"{prefix}_{_random(_SECRET_CHARS)}"
+    api_key = ApiKey.objects.create(
+        tenant=tenant, name=name, prefix=prefix, digest=digest_of(raw_key)
+    )
+    return IssuedKey(api_key=api_key, secret=raw_key)
+
+
+def api_key_revoke(*, tenant: Tenant, key_id: int) -> ApiKey:
+    api_key = ApiKey.objects.for_tenant(tenant).get(pk=key_id)
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+    return api_key
+
+
+def api_key_authenticate(raw_key: str) -> ApiKey | None:
+    """The active key matching ``raw_key``, or None. One indexed lookup per request."""
+    if not raw_key or len(raw_key) > 128:
+        return None
+    api_key = (
+        ApiKey.objects.select_related("tenant")
+        .filter(digest=digest_of(raw_key), revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is None:
+        return None
+    now = timezone.now()
+    stale = now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
+    if api_key.last_used_at is None or api_key.last_used_at < stale:
+        ApiKey.objects.filter(pk=api_key.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
+        ).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))

@@ -1,0 +1,120 @@
+"""Creating and canceling runs on a tenant's behalf."""
+
+import hashlib
+import json
+from datetime import timedelta
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from seedance import tasks
+from seedance.conf import setting
+from seedance.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, RunNotCancelable
+from seedance.models import IdempotencyKey, Run, Tenant
+from seedance.run_input import RunInput
+from seedance.states import RunStatus
+from seedance.transitions import Outcome, run_finish
+
+
+def run_create(
+    *, tenant: Tenant, run_input: RunInput, idempotency_key: str | None = None
+) -> tuple[Run, bool]:
+    """Insert a queued run and submit it once committed. Returns (run, created).
+
+    With an Idempotency-Key, the key row commits with the run, so a crash leaves neither;
+    a repeat of the same body gets the first run back, another body is refused.
+    """
+    digest = _request_digest(run_input)
+    with transaction.atomic():
+        if idempotency_key:
+            previous = _previous_run(tenant, idempotency_key, digest)
+            if previous is not None:
+                return previous, False
+        for hook in setting("ADMISSION_HOOKS"):
+            import_string(hook)(tenant=tenant, run_input=run_input)
+        run = Run.objects.create(
+            tenant=tenant,
+            deadline_at=timezone.now() + timedelta(seconds=int(setting("RUN_DEADLINE_SECONDS"))),
+            **run_input.as_dict(),
+        )
+        if idempotency_key:
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(
+                        tenant=tenant, key=idempotency_key, request_digest=digest, run=run
+                    )
+            except IntegrityError as exc:
+                raise IdempotencyKeyInFlight(_IN_FLIGHT) from exc
+        transaction.on_commit(partial(tasks.enqueue_submit, run.id))
+    return run, True
+
+
+def run_cancel(*, tenant: Tenant, run_id: UUID | str) -> Run:
+    """Cancel a run no submit task has claimed yet: nothing was sent, nothing is billed."""
+    run = Run.objects.for_tenant(tenant).get(pk=run_id)
+    if run.status == RunStatus.CANCELED:
+        return run
+    if run.is_terminal:
+        raise RunNotCancelable(f"The run already {run.status}.")
+    finished = run_finish(
+        run.pk,
+        Outcome(
+            status=RunStatus.CANCELED,
+            failure_code="canceled",
+            failure_message="Canceled by the tenant before submission.",
+        ),
+        only_if=Q(claimed_at__isnull=True, provider_run_id__isnull=True),
+    )
+    if finished is None:
+        raise RunNotCancelable(
+            "The run was already submitted to Runflow, which offers no cancel: "
+            "it will finish, and is billed only if it succeeds."
+        )
+    return finished
+
+
+_IN_FLIGHT = "A request with this Idempotency-Key is still being handled; retry shortly."
+
+
+def _previous_run(tenant: Tenant, key: str, digest: str) -> Run | None:
+    _lock_key_or_refuse(tenant, key)
+    ttl_start = timezone.now() - timedelta(seconds=int(setting("IDEMPOTENCY_TTL_SECONDS")))
+    keys = IdempotencyKey.objects.for_tenant(tenant).filter(key=key)
+    keys.filter(created_at__lt=ttl_start).delete()
+    previous = keys.select_related("run").first()
+    if previous is None:
+        return None
+    if previous.request_digest != digest:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request body."
+        )
+    return previous.run
+
+
+def _lock_key_or_refuse(tenant: Tenant, key: str) -> None:
+    """On PostgreSQL, a second request with a key still in flight is refused at once (409).
+
+    SQLite's IMMEDIATE transactions already serialize writers, so the repeat simply waits
+    for the first to commit and then finds its run.
+    """
+    if connection.vendor != "postgresql":
+        return
+    lock_id = int.from_bytes(
+        hashlib.sha256(f"idem:{tenant.pk}:{key}".encode()).digest()[:8], "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        (acquired,) = cursor.fetchone() or (False,)
+    if not acquired:
+        raise IdempotencyKeyInFlight(_IN_FLIGHT)
+
+
+def _request_digest(run_input: RunInput) -> str:
+    canonical: dict[str, Any] = run_input.as_dict()
+    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()

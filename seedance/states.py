@@ -1,0 +1,36 @@
+"""The run's one state machine: its statuses and the moves between them."""
+
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @classmethod
+    def terminal(cls) -> tuple[str, ...]:
+        return (cls.SUCCEEDED, cls.FAILED, cls.CANCELED)
+
+    @classmethod
+    def in_progress(cls) -> tuple[str, ...]:
+        return (cls.QUEUED, cls.RUNNING)
+
+
+#: Every legal move. Terminal statuses have none: a finished run never changes again.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    RunStatus.QUEUED: frozenset(
+        {RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELED}
+    ),
+    RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELED}),
+    RunStatus.SUCCEEDED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+    RunStatus.CANCELED: frozenset(),
+}
+
+
+def sources_of(target: str) -> tuple[str, ...]:
+    """The statuses a run may be in for a move to ``target`` to be legal."""
+    return tuple(source for source, targets in TRANSITIONS.items() if target in targets)

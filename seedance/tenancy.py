@@ -1,0 +1,15 @@
+"""The one place tenant data is scoped: every tenant query goes through ``for_tenant``."""
+
+from typing import TYPE_CHECKING, Any, Self
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from seedance.models import Tenant
+
+
+class TenantQuerySet(models.QuerySet[Any]):
+    def for_tenant(self, tenant: "Tenant") -> Self:
+        if tenant is None or tenant.pk is None:
+            raise ValueError("for_tenant() needs a saved tenant")
+        return self.filter(tenant=tenant)

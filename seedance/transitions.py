@@ -1,0 +1,120 @@
+"""The only writers of a run's status.
+
+``run_finish`` is the one terminal transition. It holds on every database: the row is
+locked where the database can lock rows, and the UPDATE itself is conditional on the run
+still being in a status that may move, so two racing finishers leave exactly one winner.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from seedance.models import Run
+from seedance.runflow.payloads import ProviderRun
+from seedance.signals import run_finished
+from seedance.states import RunStatus, sources_of
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run ended with; built from Runflow's answer or by us (cancel, deadline)."""
+
+    status: str
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    result_seed: int | None = None
+    nsfw_detected: bool | None = None
+    timing: dict[str, Any] | None = None
+    duration_ms: int | None = None
+    cost: Decimal | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    failure_code: str = ""
+    failure_message: str = ""
+
+    @classmethod
+    def from_provider(cls, provider_run: ProviderRun) -> "Outcome":
+        succeeded = provider_run.status == RunStatus.SUCCEEDED
+        return cls(
+            status=provider_run.status,
+            outputs=[_output_entry(o) for o in provider_run.outputs] if succeeded else [],
+            result_seed=provider_run.seed,
+            nsfw_detected=provider_run.nsfw_detected,
+            timing=provider_run.timing,
+            duration_ms=provider_run.duration_ms,
+            cost=provider_run.cost,
+            started_at=provider_run.started_at,
+            completed_at=provider_run.completed_at,
+            failure_code=provider_run.failure_code if not succeeded else "",
+            failure_message=provider_run.failure_message if not succeeded else "",
+        )
+
+
+def run_finish(run_id: Any, outcome: Outcome, *, only_if: Q | None = None) -> Run | None:
+    """Move a run to a terminal status once. Returns the run if this call finished it.
+
+    ``only_if`` narrows which runs may finish (cancel: never claimed for submission).
+    Receivers of ``run_finished`` run inside this transaction, so a ledger row commits or
+    rolls back with the status it follows from.
+    """
+    if outcome.status not in RunStatus.terminal():
+        raise ValueError(f"{outcome.status!r} is not a terminal status")
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().filter(pk=run_id).first()
+        if locked is None or locked.status not in sources_of(outcome.status):
+            return None
+        now = timezone.now()
+        values: dict[str, Any] = {
+            "status": outcome.status,
+            "outputs": outcome.outputs,
+            "result_seed": outcome.result_seed,
+            "nsfw_detected": outcome.nsfw_detected,
+            "timing": outcome.timing,
+            "duration_ms": outcome.duration_ms,
+            "cost": outcome.cost,
+            "failure_code": outcome.failure_code,
+            "failure_message": outcome.failure_message,
+            "completed_at": outcome.completed_at or now,
+        }
+        if outcome.started_at and locked.started_at is None:
+            values["started_at"] = outcome.started_at
+        guard = Run.objects.filter(pk=run_id, status__in=sources_of(outcome.status))
+        if only_if is not None:
+            guard = guard.filter(only_if)
+        if guard.update(**values) != 1:
+            return None
+        run = Run.objects.get(pk=run_id)
+        run_finished.send(sender=Run, run=run)
+        return run
+
+
+def run_mark_running(run_id: Any, *, started_at: datetime | None = None) -> bool:
+    """queued → running; a no-op on a run that has moved on (late or duplicate news)."""
+    updated = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=started_at or timezone.now()
+    )
+    return updated == 1
+
+
+def run_apply_provider(run_id: Any, provider_run: ProviderRun) -> bool:
+    """Apply what Runflow says about a run (callback or poll). True when anything moved."""
+    if provider_run.is_terminal:
+        return run_finish(run_id, Outcome.from_provider(provider_run)) is not None
+    if provider_run.status == RunStatus.RUNNING:
+        return run_mark_running(run_id, started_at=provider_run.started_at)
+    return False
+
+
+_OUTPUT_FIELDS = ("url", "type", "width", "height", "duration")
+
+
+def _output_entry(raw: dict[str, Any]) -> dict[str, Any]:
+    """Keep what we show and store of an artifact; the provider's extras stay upstream."""
+    entry = {name: raw.get(name) for name in _OUTPUT_FIELDS}
+    if "has_audio" in raw:
+        entry["has_audio"] = raw["has_audio"]
+    return entry

@@ -1,0 +1,85 @@
+"""Shared fixtures: tenants, API keys and clients, and signed callback helpers."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from seedance.models import Tenant
+from seedance.runflow.signing import REQUEST_ID_HEADER, SIGNATURE_HEADER, sign
+from seedance.services.keys import IssuedKey, api_key_issue
+
+CALLBACK_SECRET = "whsec_test_current"
+OLD_CALLBACK_SECRET = "whsec_test_previous"
+
+
+@pytest.fixture(autouse=True)
+def _seedance_settings(settings: Any, tmp_path: Any) -> None:
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "RUNFLOW_API_KEY": "rf_live_test",
+        "CALLBACK_SECRETS": [CALLBACK_SECRET, OLD_CALLBACK_SECRET],
+        "PUBLIC_BASE_URL": "http://testserver",
+        "ADMISSION_HOOKS": [],
+    }
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def tenant(db: None) -> Tenant:
+    return Tenant.objects.create(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def other_tenant(db: None) -> Tenant:
+    return Tenant.objects.create(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def issued_key(tenant: Tenant) -> IssuedKey:
+    return api_key_issue(tenant=tenant, name="test")
+
+
+@pytest.fixture
+def api_client(issued_key: IssuedKey) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued_key.secret}")
+    return client
+
+
+@pytest.fixture
+def other_api_client(other_tenant: Tenant) -> APIClient:
+    client = APIClient()
+    secret = api_key_issue(tenant=other_tenant, name="other").secret
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.fixture
+def post_callback() -> Callable[..., Any]:
+    """POST a Runflow callback body to a run's callback URL, signed like Runflow signs."""
+
+    def post(
+        run_id: Any,
+        payload: dict[str, Any],
+        *,
+        secret: str | None = CALLBACK_SECRET,
+        signature: str | None = None,
+        request_id: str = "req_test",
+    ) -> Any:
+        body = json.dumps(payload).encode()
+        headers = {REQUEST_ID_HEADER: request_id}
+        if signature is not None:
+            headers[SIGNATURE_HEADER] = signature
+        elif secret is not None:
+            headers[SIGNATURE_HEADER] = sign(body, secret)
+        return APIClient().post(
+            f"/hooks/runflow/runs/{run_id}/",
+            data=body,
+            content_type="application/json",
+            headers=headers,
+        )
+
+    return post
