@@ -1,0 +1,43 @@
+# Two commands matter: `make demo` runs the product, `make test` checks it (CI runs it).
+PYTHON ?= python3.12
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance
+
+.PHONY: install demo test lint test-sqlite test-postgres bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Everything up on SQLite with no environment: sandbox, worker, web server.
+demo: install
+	bash scripts/demo.sh
+
+## The whole check: lint, types, migrations, then the suite on SQLite and on PostgreSQL.
+test: install lint test-sqlite test-postgres
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check --fail-level WARNING
+
+test-sqlite: install
+	env -u REDIS_URL DATABASE_URL= $(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+test-postgres: install
+	bash scripts/ensure-services.sh
+	env -u REDIS_URL DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -n 2 --dist loadfile -q
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The zero-set-up demo: SQLite, django-q2's ORM broker and the Runflow sandbox, all local.
+# Ctrl-C stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+WEB_PORT=${DEMO_PORT:-8000}
+SANDBOX_PORT=${SANDBOX_PORT:-8765}
+export DEBUG=${DEBUG:-1}
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$WEB_PORT}
+export RUNFLOW_BASE_URL=${RUNFLOW_BASE_URL:-http://127.0.0.1:$SANDBOX_PORT/v1}
+mkdir -p var/log
+
+pids=()
+stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop INT TERM EXIT
+
+wait_for() {  # url, name
+  for _ in $(seq 120); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  echo "$2 did not start; see var/log/" >&2
+  exit 1
+}
+
+$PY manage.py migrate --noinput >var/log/migrate.log
+$PY manage.py collectstatic --noinput >/dev/null
+KEY=$($PY manage.py demo_setup --tenant demo --username demo --password demo-password-123 | tail -n 1)
+
+$PY manage.py runflow_sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
+  --queued-seconds 1 --running-seconds 3 >var/log/sandbox.log 2>&1 &
+pids+=($!)
+$PY manage.py qcluster >var/log/worker.log 2>&1 &
+pids+=($!)
+$PY manage.py runserver "127.0.0.1:$WEB_PORT" --noreload >var/log/web.log 2>&1 &
+pids+=($!)
+
+wait_for "http://127.0.0.1:$SANDBOX_PORT/v1/health" "The Runflow sandbox"
+wait_for "http://127.0.0.1:$WEB_PORT/api/schema/" "The web server"
+
+cat <<TXT
+
+  Seedance for tenants is up (SQLite, ORM broker, Runflow sandbox).
+
+  Web:        http://127.0.0.1:$WEB_PORT/
+  API docs:   http://127.0.0.1:$WEB_PORT/api/docs/
+  Admin:      http://127.0.0.1:$WEB_PORT/admin/   user: demo   password: demo-password-123
+  API key:    $KEY
+  Logs:       var/log/{web,worker,sandbox}.log
+
+  Create a run:
+
+    curl -sS -X POST http://127.0.0.1:$WEB_PORT/api/v1/runs \\
+      -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \\
+      -d '{"prompt": "A barista pours latte art, close-up", "duration": "5", "aspect_ratio": "16:9", "resolution": "480p"}'
+
+  Follow it:  curl -sS -H "Authorization: Bearer $KEY" http://127.0.0.1:$WEB_PORT/api/v1/runs/<id>
+
+  Ctrl-C stops everything.
+TXT
+wait -n "${pids[@]}"
+echo "A demo process exited; see var/log/" >&2

@@ -1,0 +1,184 @@
+"""Runflow callbacks: verified, matched to their own run, applied once."""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from seedance.models import CallbackReceipt, Run
+from seedance.states import RunStatus
+from tests.conftest import OLD_CALLBACK_SECRET
+from tests.factories import callback_payload, make_run
+
+Post = Callable[..., Any]
+
+
+@pytest.fixture
+def submitted_run(tenant: Any) -> Run:
+    return make_run(tenant, provider_run_id=str(uuid.uuid4()), status=RunStatus.RUNNING)
+
+
+def test_signed_callback_finishes_the_run(submitted_run: Run, post_callback: Post) -> None:
+    response = post_callback(
+        submitted_run.pk, callback_payload("callback_succeeded", submitted_run)
+    )
+    assert response.status_code == 200
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.SUCCEEDED
+    assert submitted_run.outputs[0]["width"] == 1280
+    assert submitted_run.result_seed == 424242
+    assert submitted_run.nsfw_detected is False
+    assert submitted_run.duration_ms == 45012
+    receipt = CallbackReceipt.objects.get(run=submitted_run)
+    assert receipt.outcome == CallbackReceipt.Outcome.APPLIED
+    assert receipt.request_id == "req_test"
+
+
+def test_failed_callback_keeps_runflows_reason(submitted_run: Run, post_callback: Post) -> None:
+    post_callback(submitted_run.pk, callback_payload("callback_failed", submitted_run))
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.FAILED
+    assert submitted_run.failure_code == "GENERATION_FAILED"
+    assert submitted_run.outputs == []
+
+
+def test_cancelled_spelling_means_canceled(submitted_run: Run, post_callback: Post) -> None:
+    payload = callback_payload(
+        "callback_failed", submitted_run, event="run.cancelled", status="cancelled"
+    )
+    post_callback(submitted_run.pk, payload)
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.CANCELED
+
+
+def test_callback_signed_with_the_previous_secret_is_accepted_during_rotation(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    payload = callback_payload("callback_succeeded", submitted_run)
+    response = post_callback(submitted_run.pk, payload, secret=OLD_CALLBACK_SECRET)
+    assert response.status_code == 200
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize(
+    "signature_kwargs",
+    [
+        {"secret": "whsec_attacker"},
+        {"secret": None},
+        {"signature": "0" * 64},
+        {"signature": "not-hex"},
+        {"signature": ""},
+    ],
+    ids=["wrong-secret", "missing", "zeros", "garbage", "empty"],
+)
+def test_bad_or_missing_signature_is_401_and_changes_nothing(
+    submitted_run: Run, post_callback: Post, signature_kwargs: dict[str, Any]
+) -> None:
+    payload = callback_payload("callback_succeeded", submitted_run)
+    response = post_callback(submitted_run.pk, payload, **signature_kwargs)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_signature"
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.RUNNING
+    assert not CallbackReceipt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[]", b'{"status": "succeeded"}', b'{"run_id": "x"}', b'{"run_id": 5}'],
+    ids=["not-json", "list", "no-run-id", "no-status", "run-id-not-string"],
+)
+def test_malformed_signed_body_is_400(submitted_run: Run, body: bytes) -> None:
+    from rest_framework.test import APIClient
+
+    from seedance.runflow.signing import SIGNATURE_HEADER, sign
+    from tests.conftest import CALLBACK_SECRET
+
+    response = APIClient().post(
+        f"/hooks/runflow/runs/{submitted_run.pk}/",
+        data=body,
+        content_type="application/json",
+        headers={SIGNATURE_HEADER: sign(body, CALLBACK_SECRET)},
+    )
+    assert response.status_code == 400
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.RUNNING
+
+
+@pytest.mark.parametrize("run_id", [uuid.uuid4(), "not-a-uuid"])
+def test_callback_for_an_unknown_run_is_404(
+    submitted_run: Run, post_callback: Post, run_id: Any
+) -> None:
+    response = post_callback(run_id, callback_payload("callback_succeeded", submitted_run))
+    assert response.status_code == 404
+
+
+def test_callback_replayed_to_another_runs_url_changes_nothing(
+    tenant: Any, submitted_run: Run, post_callback: Post
+) -> None:
+    victim = make_run(tenant, provider_run_id=str(uuid.uuid4()), status=RunStatus.RUNNING)
+    stolen = callback_payload("callback_failed", submitted_run)
+    response = post_callback(victim.pk, stolen)
+    assert response.status_code == 409
+    victim.refresh_from_db()
+    assert victim.status == RunStatus.RUNNING
+    assert CallbackReceipt.objects.get(run=victim).outcome == CallbackReceipt.Outcome.MISMATCH
+
+
+def test_replay_to_a_run_still_awaiting_its_create_answer_changes_nothing(
+    tenant: Any, submitted_run: Run, post_callback: Post
+) -> None:
+    waiting = make_run(tenant)
+    stolen = callback_payload("callback_succeeded", submitted_run)
+    assert post_callback(waiting.pk, stolen).status_code == 409
+    waiting.refresh_from_db()
+    assert waiting.provider_run_id is None
+    assert waiting.status == RunStatus.QUEUED
+
+
+def test_callback_that_beats_the_create_answer_attaches_and_applies(
+    tenant: Any, post_callback: Post
+) -> None:
+    run = make_run(tenant)
+    payload = callback_payload("callback_succeeded", run)
+    assert post_callback(run.pk, payload).status_code == 200
+    run.refresh_from_db()
+    assert run.provider_run_id == payload["run_id"]
+    assert run.status == RunStatus.SUCCEEDED
+
+
+def test_duplicate_callback_is_applied_once(submitted_run: Run, post_callback: Post) -> None:
+    from seedance.signals import run_finished
+
+    sent: list[Run] = []
+    run_finished.connect(lambda sender, run, **kw: sent.append(run), weak=False, dispatch_uid="t")
+    try:
+        payload = callback_payload("callback_succeeded", submitted_run)
+        for _ in range(3):
+            assert post_callback(submitted_run.pk, payload).status_code == 200
+    finally:
+        run_finished.disconnect(dispatch_uid="t")
+    assert len(sent) == 1
+    outcomes = list(
+        CallbackReceipt.objects.filter(run=submitted_run).values_list("outcome", flat=True)
+    )
+    assert sorted(outcomes) == ["applied", "duplicate", "duplicate"]
+
+
+def test_late_contradicting_callback_never_changes_a_terminal_run(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    post_callback(submitted_run.pk, callback_payload("callback_succeeded", submitted_run))
+    late = callback_payload("callback_failed", submitted_run)
+    assert post_callback(submitted_run.pk, late).status_code == 200
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.SUCCEEDED
+    assert submitted_run.failure_code == ""
+
+
+def test_callback_view_answers_only_post(submitted_run: Run) -> None:
+    from rest_framework.test import APIClient
+
+    assert APIClient().get(f"/hooks/runflow/runs/{submitted_run.pk}/").status_code == 405
