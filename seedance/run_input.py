@@ -6,7 +6,7 @@ per field so a caller can fix them all at once.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,8 +71,7 @@ def parse_run_input(data: Any) -> RunInput:
 def _text(value: Any, *, max_chars: int, required: bool) -> str:
     if not isinstance(value, str):
         raise ValueError("Must be a string.")
-    if "\x00" in value:
-        raise ValueError("Must not contain NUL characters.")
+    _check_characters(value)
     if required and not value.strip():
         raise ValueError("Must not be blank.")
     if len(value) > max_chars:
@@ -102,7 +101,7 @@ def _duration(value: Any) -> str:
     # since JSON callers naturally send 5, and store Runflow's spelling.
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    return _choice(DURATIONS)(value)  # type: ignore[no-any-return]
+    return _choice(DURATIONS)(value)
 
 
 def _generate_audio(value: Any) -> bool:
@@ -126,14 +125,37 @@ def _metadata(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise ValueError("Must be a JSON object.")
+    for text in _strings_in(value):
+        _check_characters(text)
     encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if "\x00" in encoded or "\\u0000" in encoded:
-        raise ValueError("Must not contain NUL characters.")
     limit = int(setting("METADATA_MAX_BYTES"))
     size = len(encoded.encode())
     if size > limit:
         raise ValueError(f"At most {limit} bytes when encoded as JSON (got {size}).")
     return value
+
+
+def _check_characters(text: str) -> None:
+    """Refuse what PostgreSQL cannot store (NUL) and what is not text (lone surrogates)."""
+    if "\x00" in text:
+        raise ValueError("Must not contain NUL characters.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("Must be valid Unicode text.") from None
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    """Every key and string value in a decoded JSON document."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
 
 
 _CHECKS = {

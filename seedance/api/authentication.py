@@ -54,7 +54,7 @@ def tenant_of(request: Request) -> Tenant:
     return principal.tenant
 
 
-class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     """Tells drf-spectacular (and so Swagger UI) that the API takes a bearer key."""
 
     target_class = ApiKeyAuthentication

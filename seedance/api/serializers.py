@@ -92,3 +92,11 @@ class RunSerializer(serializers.ModelSerializer[Run]):
         if not run.failure_code:
             return None
         return {"code": run.failure_code, "message": run.failure_message}
+
+
+class RunPageSerializer(serializers.Serializer[Any]):
+    """One page of the cursor-paginated run list (documents the answer's shape)."""
+
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RunSerializer(many=True)

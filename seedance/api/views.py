@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from seedance import selectors
 from seedance.api.authentication import tenant_of
 from seedance.api.filters import RunFilter
-from seedance.api.serializers import RunCreateInputSerializer, RunSerializer
+from seedance.api.serializers import RunCreateInputSerializer, RunPageSerializer, RunSerializer
 from seedance.exceptions import InvalidRunInput
 from seedance.models import Run
 from seedance.run_input import parse_run_input
@@ -63,7 +63,7 @@ class RunCollectionApi(APIView):
             OpenApiParameter("limit", OpenApiTypes.INT),
             OpenApiParameter("cursor", OpenApiTypes.STR),
         ],
-        responses={200: RunSerializer(many=True)},
+        responses={200: RunPageSerializer},
     )
     def get(self, request: Request) -> Response:
         runs = RunFilter(
@@ -72,7 +72,7 @@ class RunCollectionApi(APIView):
         if not runs.is_valid():
             raise ValidationError(runs.errors)
         paginator = RunCursorPagination()
-        page = paginator.paginate_queryset(runs.qs, request, view=self)
+        page: list[Run] | None = paginator.paginate_queryset(runs.qs, request, view=self)
         return paginator.get_paginated_response(RunSerializer(page, many=True).data)
 
 

@@ -6,7 +6,8 @@ Three kinds of stuck run, each settled by asking Runflow rather than by guessing
   lost): attach Runflow's run if it has one for our ``client_ref``, else submit again;
 - in progress at Runflow with no news for a while (the callback was lost): poll it.
 A run past its deadline that Runflow has no record of fails with ``deadline_exceeded``;
-a run Runflow is still working on is kept, since we pay for it.
+a run Runflow is still working on is kept, since we pay for it. Callbacks carry no
+``cost``, so Runflow's charge for a succeeded run is read back here too.
 """
 
 import logging
@@ -27,6 +28,8 @@ from seedance.transitions import Outcome, run_apply_provider, run_finish
 logger = logging.getLogger(__name__)
 
 DEADLINE_EXCEEDED = "deadline_exceeded"
+#: How long to keep asking Runflow for the charge of a succeeded run before giving up.
+COST_BACKFILL_WINDOW = timedelta(days=2)
 
 
 @dataclass
@@ -35,6 +38,7 @@ class ReconcileReport:
     attached: int = 0
     polled: int = 0
     expired: int = 0
+    costed: int = 0
 
 
 def reconcile_runs(
@@ -50,6 +54,8 @@ def reconcile_runs(
             _settle_lost_create(run, now, runflow, report)
         for run in _in_progress_without_news(now)[:batch]:
             _poll(run, now, runflow, report)
+        for run in _succeeded_without_cost(now)[:batch]:
+            _record_cost(run, now, runflow, report)
     if report != ReconcileReport():
         logger.info("Reconciled runs: %s", report)
     return report
@@ -82,6 +88,20 @@ def _in_progress_without_news(now: datetime) -> "list[Run]":
         .filter(submitted_at__lt=quiet)
         .filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=quiet))
         .order_by("submitted_at")
+    )
+
+
+def _succeeded_without_cost(now: datetime) -> "list[Run]":
+    quiet = now - timedelta(seconds=int(setting("RECONCILE_POLL_AFTER_SECONDS")))
+    return list(
+        Run.objects.filter(
+            status=RunStatus.SUCCEEDED,
+            provider_run_id__isnull=False,
+            cost__isnull=True,
+            completed_at__gt=now - COST_BACKFILL_WINDOW,
+        )
+        .filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=quiet))
+        .order_by("completed_at")
     )
 
 
@@ -146,6 +166,20 @@ def _poll(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileRepo
         return
     run_apply_provider(run.pk, provider_run)
     report.polled += 1
+
+
+def _record_cost(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
+    assert run.provider_run_id is not None
+    Run.objects.filter(pk=run.pk).update(last_polled_at=now)
+    try:
+        provider_run = runflow.get_run(run.provider_run_id)
+    except RunflowError as exc:
+        logger.warning("Reading Runflow's cost of run %s failed: %s", run.pk, exc)
+        return
+    if provider_run.cost is not None and provider_run.id == run.provider_run_id:
+        report.costed += Run.objects.filter(pk=run.pk, cost__isnull=True).update(
+            cost=provider_run.cost
+        )
 
 
 def _expire(run: Run, *, only_if: Q, report: ReconcileReport) -> None:

@@ -1,6 +1,6 @@
 """Tenants and the people in them."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.validators import validate_slug
 from django.db import transaction
 
@@ -13,7 +13,7 @@ def tenant_get_or_create(*, slug: str, name: str) -> tuple[Tenant, bool]:
         return Tenant.objects.get_or_create(slug=slug, defaults={"name": name})
 
 
-def membership_set(*, tenant: Tenant, user: AbstractBaseUser, role: str) -> Membership:
+def membership_set(*, tenant: Tenant, user: User, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(
         tenant=tenant, user=user, defaults={"role": role}
     )

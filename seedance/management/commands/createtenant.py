@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from seedance.services.keys import api_key_issue
 from seedance.services.tenants import tenant_get_or_create
@@ -17,7 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--key-name", default="default", help="A name for the new API key.")
 
     def handle(self, *args: Any, slug: str, name: str, key_name: str, **options: Any) -> None:
-        tenant, created = tenant_get_or_create(slug=slug, name=name or slug)
+        try:
+            tenant, created = tenant_get_or_create(slug=slug, name=name or slug)
+        except ValidationError as exc:
+            raise CommandError(f"Invalid slug {slug!r}: {' '.join(exc.messages)}") from exc
         issued = api_key_issue(tenant=tenant, name=key_name)
         verb = "Created" if created else "Reusing"
         self.stderr.write(f"{verb} tenant {tenant.slug}; new API key {issued.api_key.prefix}…")

@@ -1,0 +1,183 @@
+"""The reconciler: whatever was lost, every run reaches its right terminal state, and a
+run is created upstream at most once."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from seedance.conf import submit_worst_case_seconds
+from seedance.models import Run
+from seedance.runflow.client import RunflowClient
+from seedance.sandbox import SandboxServer
+from seedance.services.reconcile import DEADLINE_EXCEEDED, reconcile_runs
+from seedance.services.submission import run_submit
+from seedance.states import RunStatus
+from tests.factories import make_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def eager(settings: Any) -> None:
+    """Reconcile anything at once, instead of after the production grace periods."""
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "RECONCILE_QUEUED_AFTER_SECONDS": 0,
+        "RECONCILE_POLL_AFTER_SECONDS": 0,
+    }
+
+
+def reconcile_until_settled(runs: list[Run], rounds: int = 40) -> None:
+    for _ in range(rounds):
+        reconcile_runs()
+        if all(Run.objects.get(pk=run.pk).is_terminal for run in runs):
+            return
+        import time
+
+        time.sleep(0.05)
+    raise AssertionError("runs did not settle")
+
+
+def test_with_every_callback_dropped_runs_still_reach_their_right_terminal_state(
+    tenant: Any, sandbox: SandboxServer, eager: None
+) -> None:
+    sandbox.faults.set_global(drop_callbacks=True)
+    plain = [make_run(tenant, resolution="480p", duration="4") for _ in range(3)]
+    failing = make_run(tenant, resolution="480p", duration="4")
+    flagged = make_run(tenant, resolution="480p", duration="4")
+    unchecked = make_run(tenant, resolution="480p", duration="4")
+    sandbox.faults.set_for(str(failing.pk), fail=True)
+    sandbox.faults.set_for(str(flagged.pk), nsfw=True)
+    sandbox.faults.set_for(str(unchecked.pk), nsfw=None)
+    runs = [*plain, failing, flagged, unchecked]
+    for run in runs:
+        run_submit(run.pk)
+    for run in runs:
+        run.refresh_from_db()
+        sandbox.wait_for(str(run.provider_run_id))
+    assert not any(Run.objects.get(pk=run.pk).is_terminal for run in runs)
+
+    reconcile_until_settled(runs)
+
+    for run in runs:
+        run.refresh_from_db()
+    assert [run.status for run in plain] == [RunStatus.SUCCEEDED] * 3
+    assert failing.status == RunStatus.FAILED
+    assert failing.failure_code == "GENERATION_FAILED"
+    assert flagged.status == RunStatus.SUCCEEDED
+    assert flagged.nsfw_detected is True
+    assert unchecked.nsfw_detected is None
+    assert all(run.cost is not None for run in plain)
+    assert sandbox.callback_log == [] or all(
+        entry["run_id"] not in {r.provider_run_id for r in runs} for entry in sandbox.callback_log
+    )
+
+
+def test_lost_submit_task_is_submitted_by_the_reconciler(
+    tenant: Any, sandbox: SandboxServer, eager: None
+) -> None:
+    run = make_run(tenant, resolution="480p", duration="4")
+    report = reconcile_runs()
+    assert report.submitted == 1
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+
+
+def test_run_within_its_grace_period_is_left_to_its_submit_task(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    run = make_run(tenant)
+    assert reconcile_runs().submitted == 0
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 0
+
+
+def test_worker_crash_before_the_create_is_resubmitted_after_the_worst_case(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    run = make_run(tenant, claimed_at=claimed_at, submit_attempts=1)
+    reconcile_runs()
+    run.refresh_from_db()
+    assert run.provider_run_id is not None
+    assert run.submit_attempts == 2
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+
+
+def test_claimed_run_is_not_resubmitted_before_the_worst_case(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    run = make_run(tenant, claimed_at=timezone.now() - timedelta(seconds=5), submit_attempts=1)
+    reconcile_runs()
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 0
+
+
+def test_lost_create_answer_is_attached_never_resent(tenant: Any, sandbox: SandboxServer) -> None:
+    """The create reached Runflow, the answer (and the worker) were lost: one run upstream."""
+    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    run = make_run(tenant, claimed_at=claimed_at, submit_attempts=1)
+    with RunflowClient() as runflow:
+        upstream = runflow.create_run(
+            run_input=run.input, client_ref=str(run.pk), callback_url=None
+        )
+    report = reconcile_runs()
+    run.refresh_from_db()
+    assert report.attached == 1
+    assert run.provider_run_id == upstream.id
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+
+
+def test_lost_create_answers_everywhere_leave_one_upstream_run_per_run(
+    tenant: Any, sandbox: SandboxServer, settings: Any, eager: None
+) -> None:
+    settings.SEEDANCE = {**settings.SEEDANCE, "RUNFLOW_TIMEOUT": 0.5}
+    sandbox.faults.set_global(lose_create_answer="drop")
+    runs = [make_run(tenant, resolution="480p", duration="4") for _ in range(4)]
+    for run in runs:
+        run_submit(run.pk, client=RunflowClient(sleep=lambda seconds: None))
+    sandbox.faults.clear()
+    reconcile_until_settled(runs)
+    for run in runs:
+        assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+        assert Run.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED
+
+
+def test_unsubmitted_run_past_its_deadline_fails_with_a_clear_code(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    run = make_run(tenant, deadline_at=timezone.now() - timedelta(seconds=1))
+    assert reconcile_runs().expired == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert run.failure_code == DEADLINE_EXCEEDED
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 0
+
+
+def test_claimed_run_past_its_deadline_with_no_record_upstream_fails(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    run = make_run(
+        tenant,
+        claimed_at=claimed_at,
+        submit_attempts=1,
+        deadline_at=timezone.now() - timedelta(seconds=1),
+    )
+    reconcile_runs()
+    run.refresh_from_db()
+    assert run.failure_code == DEADLINE_EXCEEDED
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 0
+
+
+def test_run_runflow_is_still_working_on_is_never_discarded_at_its_deadline(
+    tenant: Any, sandbox: SandboxServer, eager: None
+) -> None:
+    run = make_run(tenant, resolution="480p", duration="4")
+    sandbox.faults.set_for(str(run.pk), running_seconds=60, drop_callbacks=True)
+    run_submit(run.pk)
+    Run.objects.filter(pk=run.pk).update(deadline_at=timezone.now() - timedelta(seconds=1))
+    reconcile_runs()
+    reconcile_runs()
+    run.refresh_from_db()
+    assert run.status in RunStatus.in_progress()
+    assert run.failure_code == ""
