@@ -10,7 +10,9 @@ SANDBOX_PORT=${SANDBOX_PORT:-8765}
 export DEBUG=${DEBUG:-1}
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$WEB_PORT}
 export RUNFLOW_BASE_URL=${RUNFLOW_BASE_URL:-http://127.0.0.1:$SANDBOX_PORT/v1}
-mkdir -p var/log
+export VAR_DIR=${VAR_DIR:-$PWD/var}
+LOG_DIR=$VAR_DIR/log
+mkdir -p "$LOG_DIR"
 
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -21,20 +23,20 @@ wait_for() {  # url, name
     curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
     sleep 0.25
   done
-  echo "$2 did not start; see var/log/" >&2
+  echo "$2 did not start; see $LOG_DIR/" >&2
   exit 1
 }
 
-$PY manage.py migrate --noinput >var/log/migrate.log
+$PY manage.py migrate --noinput >"$LOG_DIR/migrate.log"
 $PY manage.py collectstatic --noinput >/dev/null
 KEY=$($PY manage.py demo_setup --tenant demo --username demo --password demo-password-123 | tail -n 1)
 
 $PY manage.py runflow_sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
-  --queued-seconds 1 --running-seconds 3 >var/log/sandbox.log 2>&1 &
+  --queued-seconds 1 --running-seconds 3 >"$LOG_DIR/sandbox.log" 2>&1 &
 pids+=($!)
-$PY manage.py qcluster >var/log/worker.log 2>&1 &
+$PY manage.py qcluster >"$LOG_DIR/worker.log" 2>&1 &
 pids+=($!)
-$PY manage.py runserver "127.0.0.1:$WEB_PORT" --noreload >var/log/web.log 2>&1 &
+$PY manage.py runserver "127.0.0.1:$WEB_PORT" --noreload >"$LOG_DIR/web.log" 2>&1 &
 pids+=($!)
 
 wait_for "http://127.0.0.1:$SANDBOX_PORT/v1/health" "The Runflow sandbox"
@@ -48,7 +50,7 @@ cat <<TXT
   API docs:   http://127.0.0.1:$WEB_PORT/api/docs/
   Admin:      http://127.0.0.1:$WEB_PORT/admin/   user: demo   password: demo-password-123
   API key:    $KEY
-  Logs:       var/log/{web,worker,sandbox}.log
+  Logs:       $LOG_DIR/{web,worker,sandbox}.log
 
   Create a run:
 
@@ -61,4 +63,4 @@ cat <<TXT
   Ctrl-C stops everything.
 TXT
 wait -n "${pids[@]}"
-echo "A demo process exited; see var/log/" >&2
+echo "A demo process exited; see $LOG_DIR/" >&2

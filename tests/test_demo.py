@@ -1,0 +1,96 @@
+"""The README's demo command, for real: processes, SQLite, ORM broker, sandbox, curl."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.media import probe_mp4
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_LINE = "Ctrl-C stops everything."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[str]:
+    """Run scripts/demo.sh in a clean environment until it prints its banner."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("PYTEST")
+    }
+    env.update(VAR_DIR=str(tmp_path), DEMO_PORT=str(free_port()), SANDBOX_PORT=str(free_port()))
+    process = subprocess.Popen(  # noqa: S603
+        ["bash", "scripts/demo.sh"],  # noqa: S607
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    banner: list[str] = []
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 120
+        for line in process.stdout:
+            banner.append(line)
+            if READY_LINE in line or time.monotonic() > deadline:
+                break
+        assert READY_LINE in "".join(banner), "".join(banner)
+        yield "".join(banner)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
+    demo: str, tmp_path: Path
+) -> None:
+    curl = demo.split("Create a run:", 1)[1].split("Follow it:", 1)[0].strip()
+    key = re.search(r"API key:\s+(\S+)", demo)
+    base = re.search(r"Web:\s+(\S+)", demo)
+    assert key and base, demo
+    created = subprocess.run(  # noqa: S603
+        ["bash", "-c", curl],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run = json.loads(created.stdout)
+    assert run["status"] == "queued", run
+
+    deadline = time.monotonic() + 30
+    with httpx.Client(base_url=base.group(1), headers={"Authorization": f"Bearer {key.group(1)}"}) as api:
+        while run["status"] != "succeeded":
+            assert run["status"] in ("queued", "running"), run
+            assert time.monotonic() < deadline, f"not succeeded within 30 s: {run}"
+            time.sleep(0.25)
+            run = api.get(f"/api/v1/runs/{run['id']}").json()
+
+    output = run["output"]["outputs"][0]
+    video = tmp_path / "output.mp4"
+    video.write_bytes(httpx.get(output["url"]).raise_for_status().content)
+    media = probe_mp4(video)
+    assert abs(media.duration - int(run["duration"])) < 0.1
+    assert run["aspect_ratio"] == "16:9"
+    assert abs(media.width / media.height - 16 / 9) < 0.01
+    assert (media.width, media.height) == (output["width"], output["height"])
