@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: install demo test lint test-sqlite test-postgres bench clean
 
@@ -19,7 +20,8 @@ install: $(STAMP)
 demo: install
 	bash scripts/demo.sh
 
-## The whole check: lint, types, migrations, then the suite on SQLite and on PostgreSQL.
+## The whole check: lint, types, migrations, then the suite on SQLite with the ORM broker
+## and on PostgreSQL with the Redis broker.
 test: install lint test-sqlite test-postgres
 
 lint: install
@@ -30,11 +32,12 @@ lint: install
 	$(PY) manage.py check --fail-level WARNING
 
 test-sqlite: install
-	env -u REDIS_URL DATABASE_URL= $(VENV)/bin/pytest -n 2 --dist loadfile -q
+	env -u REDIS_URL -u DATABASE_URL $(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 test-postgres: install
 	bash scripts/ensure-services.sh
-	env -u REDIS_URL DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -n 2 --dist loadfile -q
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) Q_CLUSTER_NAME=seedance-test \
+		$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 bench: install
 	$(PY) bench/run.py

@@ -17,7 +17,7 @@ class MediaInfo:
 
 
 def probe_mp4(path: Path) -> MediaInfo:
-    result = subprocess.run(  # noqa: S603 - our own bundled binary and a test file
+    result = subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path)],
         capture_output=True,
         text=True,
@@ -26,7 +26,8 @@ def probe_mp4(path: Path) -> MediaInfo:
     info = result.stderr
     duration = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", info)
     size = re.search(r"Stream #.*Video:.*?(\d{2,5})x(\d{2,5})", info)
-    assert duration and size, f"not a video: {info[-500:]}"
+    assert duration, f"not a video: {info[-500:]}"
+    assert size, f"no video stream: {info[-500:]}"
     hours, minutes, seconds = duration.groups()
     return MediaInfo(
         duration=int(hours) * 3600 + int(minutes) * 60 + float(seconds),

@@ -34,8 +34,8 @@ def demo(tmp_path: Path) -> Iterator[str]:
         if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("PYTEST")
     }
     env.update(VAR_DIR=str(tmp_path), DEMO_PORT=str(free_port()), SANDBOX_PORT=str(free_port()))
-    process = subprocess.Popen(  # noqa: S603
-        ["bash", "scripts/demo.sh"],  # noqa: S607
+    process = subprocess.Popen(
+        ["bash", "scripts/demo.sh"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -68,9 +68,10 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
     curl = demo.split("Create a run:", 1)[1].split("Follow it:", 1)[0].strip()
     key = re.search(r"API key:\s+(\S+)", demo)
     base = re.search(r"Web:\s+(\S+)", demo)
-    assert key and base, demo
-    created = subprocess.run(  # noqa: S603
-        ["bash", "-c", curl],  # noqa: S607
+    assert key, demo
+    assert base, demo
+    created = subprocess.run(
+        ["bash", "-c", curl],
         capture_output=True,
         text=True,
         check=True,
@@ -79,7 +80,8 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
     assert run["status"] == "queued", run
 
     deadline = time.monotonic() + 30
-    with httpx.Client(base_url=base.group(1), headers={"Authorization": f"Bearer {key.group(1)}"}) as api:
+    headers = {"Authorization": f"Bearer {key.group(1)}"}
+    with httpx.Client(base_url=base.group(1), headers=headers) as api:
         while run["status"] != "succeeded":
             assert run["status"] in ("queued", "running"), run
             assert time.monotonic() < deadline, f"not succeeded within 30 s: {run}"

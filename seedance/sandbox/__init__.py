@@ -4,7 +4,7 @@ It lets the whole project run and be tested with no Runflow key and no internet;
 code under test only changes its base URL.
 """
 
-from .faults import FaultRules, Faults
+from .faults import FaultError, FaultRules, Faults
 from .server import SandboxServer
 
-__all__ = ["FaultRules", "Faults", "SandboxServer"]
+__all__ = ["FaultError", "FaultRules", "Faults", "SandboxServer"]

@@ -13,9 +13,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from . import listing
 from .callbacks import CallbackDispatcher, DeliveryPlan, payload_for
 from .faults import FaultRules, Faults
-from .listing import RunQuery, matches, page
 from .media import Renderer, dimensions, seconds
 from .store import RunStore, SandboxRun
 
@@ -133,10 +133,11 @@ class Sandbox:
             run = self.store.get(run_id)
             return [dict(entry) for entry in run.callbacks] if run is not None else None
 
-    def page(self, query: RunQuery, limit: int, pq: str | None) -> dict[str, Any]:
+    def page(self, query: listing.RunQuery, limit: int, pq: str | None) -> dict[str, Any]:
         self.tick()
         with self.store.lock:
-            return page([run for run in self.store.all() if matches(run, query)], limit, pq)
+            runs = [run for run in self.store.all() if listing.matches(run, query)]
+            return listing.page(runs, limit, pq)
 
     def _finish(self, run: SandboxRun, faults: Faults, due: float) -> bool:
         if faults.fail:

@@ -186,6 +186,5 @@ class SandboxServer:
 
 
 def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", ""):  # noqa: S104
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
+    """A host a client can dial: a wildcard bind is reached through loopback."""
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104

@@ -12,6 +12,7 @@ from seedance.sandbox import SandboxServer
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM (and SIGINT, even where a shell ignored it) into a clean stop."""
     raise KeyboardInterrupt
 
 
@@ -64,7 +65,8 @@ class Command(BaseCommand):
             callback_backoff_scale=options["callback_backoff_scale"],
             cache_dir=cache_dir,
         )
-        signal.signal(signal.SIGTERM, _interrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
         self.stdout.write(f"Runflow sandbox on {server.base_url} (Ctrl-C to stop)")
         if secret is None:
             self.stdout.write("Callbacks are unsigned: no signing secret configured.")
