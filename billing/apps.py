@@ -8,3 +8,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import checks  # noqa: F401  (registers the system checks)
+        from billing.receivers import on_run_finished
+        from seedance.signals import run_finished
+
+        run_finished.connect(on_run_finished, dispatch_uid="billing.on_run_finished")

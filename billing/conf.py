@@ -1,16 +1,40 @@
-"""The only reader of ``settings.BILLING``."""
+"""The only reader of ``settings.BILLING``: read at call time, with defaults."""
 
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS: dict[str, Any] = {
+    "PRICES_PER_SECOND": {},
+    "STRIPE_API_KEY": "",
+    "STRIPE_API_BASE": "",
+    "STRIPE_WEBHOOK_SECRETS": [],
+    "STRIPE_TIMEOUT": 10.0,
+    "METER_EVENT_PREFIX": "seedance_seconds",
+    "METER_IDENTIFIER_NAMESPACE": "seedance-dev",
+    "ENFORCE_SUBSCRIPTION": False,
+    "PUSH_BATCH_SIZE": 200,
+    "PUSH_MAX_BACKOFF_SECONDS": 3600,
+    "UNKNOWN_OUTCOME_ATTENTION_SECONDS": 20 * 3600,
+    "METER_EVENT_MAX_AGE_DAYS": 35,
+}
 
 
 def setting(name: str) -> Any:
-    return getattr(settings, "BILLING", {}).get(name)
+    configured = getattr(settings, "BILLING", {})
+    if name in configured:
+        return configured[name]
+    if name in DEFAULTS:
+        return DEFAULTS[name]
+    raise ImproperlyConfigured(f"BILLING[{name!r}] is not a known setting")
 
 
-def price_per_second(resolution: str) -> Decimal | None:
-    prices: dict[str, Any] = setting("PRICES_PER_SECOND") or {}
-    price = prices.get(resolution)
+def default_price_per_second(resolution: str) -> Decimal | None:
+    price = (setting("PRICES_PER_SECOND") or {}).get(resolution)
     return Decimal(str(price)) if price is not None else None
+
+
+def stripe_enabled() -> bool:
+    return bool(setting("STRIPE_API_KEY"))

@@ -170,7 +170,8 @@ SEEDANCE = {
     "RECONCILE_POLL_AFTER_SECONDS": env.int("SEEDANCE_RECONCILE_POLL_AFTER", default=20),
     "RECONCILE_BATCH_SIZE": env.int("SEEDANCE_RECONCILE_BATCH_SIZE", default=200),
     "IDEMPOTENCY_TTL_SECONDS": env.int("SEEDANCE_IDEMPOTENCY_TTL", default=24 * 3600),
-    "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=[]),
+    # Billing reserves each run against its tenant's caps; seedance never imports billing.
+    "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }
 
 BILLING = {
@@ -181,6 +182,15 @@ BILLING = {
         "720p": Decimal(env.str("PRICE_720P_PER_SECOND", default="0.2419")),
     },
     "STRIPE_API_KEY": env.str("STRIPE_API_KEY", default=""),
+    # Empty: Stripe itself. The demo and tests point it at the loopback fake.
+    "STRIPE_API_BASE": env.str("STRIPE_API_BASE", default=""),
+    "STRIPE_WEBHOOK_SECRETS": env.list("STRIPE_WEBHOOK_SECRETS", default=[]),
+    "STRIPE_TIMEOUT": env.float("STRIPE_TIMEOUT", default=10.0),
+    "METER_EVENT_PREFIX": env.str("STRIPE_METER_EVENT_PREFIX", default="seedance_seconds"),
+    # Meter event identifiers must never repeat across databases or environments.
+    "METER_IDENTIFIER_NAMESPACE": env.str("STRIPE_IDENTIFIER_NAMESPACE", default="seedance-dev"),
+    # On: a tenant whose subscription is past due, unpaid or canceled gets 402 on create.
+    "ENFORCE_SUBSCRIPTION": env.bool("BILLING_ENFORCE_SUBSCRIPTION", default=False),
 }
 
 LOGGING = {

@@ -59,6 +59,12 @@ class BudgetExceeded(LimitExceeded):
     code = "budget_exceeded"
 
 
+class PaymentRequired(SeedanceError):
+    """The tenant's account may not create runs now (e.g. its subscription is past due)."""
+
+    code = "payment_required"
+
+
 class CallbackRejected(SeedanceError):
     """A Runflow callback failed signature verification."""
 

@@ -22,7 +22,7 @@ def _seedance_settings(settings: Any, tmp_path: Any) -> None:
         "RUNFLOW_API_KEY": "rf_live_test",
         "CALLBACK_SECRETS": [CALLBACK_SECRET, OLD_CALLBACK_SECRET],
         "PUBLIC_BASE_URL": "http://testserver",
-        "ADMISSION_HOOKS": [],
+        "ADMISSION_HOOKS": ["billing.limits.admit_run"],
     }
     settings.MEDIA_ROOT = str(tmp_path / "media")
 

@@ -26,6 +26,9 @@ def run_create(
 ) -> tuple[Run, bool]:
     """Insert a queued run and submit it once committed. Returns (run, created).
 
+    Admission hooks (billing's caps) see the inserted run inside this transaction: one that
+    raises refuses the run, and nothing of it is written.
+
     With an Idempotency-Key, the key row commits with the run, so a crash leaves neither;
     a repeat of the same body gets the first run back, another body is refused.
     """
@@ -35,13 +38,13 @@ def run_create(
             previous = _previous_run(tenant, idempotency_key, digest)
             if previous is not None:
                 return previous, False
-        for hook in setting("ADMISSION_HOOKS"):
-            import_string(hook)(tenant=tenant, run_input=run_input)
         run = Run.objects.create(
             tenant=tenant,
             deadline_at=timezone.now() + timedelta(seconds=int(setting("RUN_DEADLINE_SECONDS"))),
             **run_input.as_dict(),
         )
+        for hook in setting("ADMISSION_HOOKS"):
+            import_string(hook)(run=run)
         if idempotency_key:
             try:
                 with transaction.atomic():

@@ -1,0 +1,82 @@
+"""Settling a run's charge and writing its usage row, inside its terminal transition."""
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing.conf import setting
+from billing.models import RunCharge, UsageRecord
+from billing.pricing import amount_for, billed_seconds, period_of, unit_price
+from seedance.models import Run
+from seedance.states import RunStatus
+
+logger = logging.getLogger(__name__)
+
+
+def meter_identifier(run: Run) -> str:
+    """Stripe's dedupe key: never an integer id, which repeats across databases."""
+    return f"{setting('METER_IDENTIFIER_NAMESPACE')}:{run.pk}"
+
+
+def usage_record_for_run(run: Run) -> UsageRecord | None:
+    """Settle the run's reservation; for a succeeded run, write its one usage row.
+
+    Idempotent: a second call finds the row (the unique run constraint decides races).
+    """
+    charge = _charge_for(run)
+    if run.status != RunStatus.SUCCEEDED:
+        RunCharge.objects.filter(pk=charge.pk).update(
+            state=RunCharge.State.RELEASED, amount=0, settled_at=timezone.now()
+        )
+        return None
+    seconds = billed_seconds(run)
+    amount = amount_for(seconds, charge.unit_price)
+    RunCharge.objects.filter(pk=charge.pk).update(
+        state=RunCharge.State.SETTLED, amount=amount, settled_at=timezone.now()
+    )
+    existing = UsageRecord.objects.filter(run=run).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return UsageRecord.objects.create(
+                run=run,
+                tenant_id=run.tenant_id,
+                end_user_id=run.end_user_id,
+                resolution=run.resolution,
+                seconds=seconds,
+                unit_price=charge.unit_price,
+                amount=amount,
+                provider_cost=run.cost,
+                completed_at=_completed_at(run),
+                identifier=meter_identifier(run),
+                next_push_at=timezone.now(),
+            )
+    except IntegrityError:
+        return UsageRecord.objects.get(run=run)
+
+
+def _charge_for(run: Run) -> RunCharge:
+    """The run's reservation; a run admitted without billing gets one priced now."""
+    charge = RunCharge.objects.filter(run=run).first()
+    if charge is not None:
+        return charge
+    logger.warning("Run %s has no reservation; pricing it at today's price", run.pk)
+    charge, _ = RunCharge.objects.get_or_create(
+        run=run,
+        defaults={
+            "tenant_id": run.tenant_id,
+            "end_user_id": run.end_user_id,
+            "resolution": run.resolution,
+            "unit_price": unit_price(tenant=run.tenant, resolution=run.resolution),
+            "amount": 0,
+            "period": period_of(run.created_at),
+        },
+    )
+    return charge
+
+
+def _completed_at(run: Run) -> datetime:
+    return run.completed_at or timezone.now()

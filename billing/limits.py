@@ -1,0 +1,118 @@
+"""Admission: a run is reserved against its tenant's caps in the create's transaction.
+
+The tenant's billing row is locked first, so parallel creates of one tenant queue behind
+each other and every cap check sees every reservation made before it: caps hold however
+many requests arrive at once. SQLite's IMMEDIATE transactions give the same order.
+"""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from billing.conf import setting
+from billing.models import EndUserLimit, RunCharge, TenantBilling
+from billing.pricing import amount_for, period_of, unit_price, worst_case_seconds
+from seedance.exceptions import BudgetExceeded, ConcurrencyLimitExceeded, PaymentRequired
+from seedance.models import Run, Tenant
+
+BLOCKING_STATUSES = (
+    TenantBilling.SubscriptionStatus.PAST_DUE,
+    TenantBilling.SubscriptionStatus.UNPAID,
+    TenantBilling.SubscriptionStatus.CANCELED,
+    TenantBilling.SubscriptionStatus.INCOMPLETE_EXPIRED,
+)
+CONCURRENCY_RETRY_AFTER_SECONDS = 10
+
+
+def admit_run(*, run: Run) -> RunCharge:
+    """seedance's admission hook: check every cap, then reserve the run's worst case."""
+    billing = tenant_billing_for_update(run.tenant)
+    if setting("ENFORCE_SUBSCRIPTION") and billing.subscription_status in BLOCKING_STATUSES:
+        raise PaymentRequired(
+            f"The subscription is {billing.subscription_status}: settle the invoice to "
+            "create runs again.",
+            code=f"subscription_{billing.subscription_status}",
+        )
+    price = unit_price(tenant=run.tenant, resolution=run.resolution)
+    reserved = amount_for(worst_case_seconds(run.duration), price)
+    period = period_of(run.created_at)
+    charges = RunCharge.objects.filter(tenant=run.tenant)
+
+    if billing.max_in_flight_runs is not None:
+        in_flight = charges.filter(state=RunCharge.State.RESERVED).count()
+        if in_flight >= billing.max_in_flight_runs:
+            raise ConcurrencyLimitExceeded(
+                f"At most {billing.max_in_flight_runs} runs may be in flight at once.",
+                code="tenant_concurrency_cap",
+                retry_after=CONCURRENCY_RETRY_AFTER_SECONDS,
+            )
+    if billing.monthly_spend_cap is not None:
+        _check_budget(
+            charges.filter(period=period),
+            reserved,
+            billing.monthly_spend_cap,
+            code="tenant_monthly_spend_cap",
+            who="This tenant",
+        )
+    end_user_cap = _end_user_cap(billing, run.end_user_id)
+    if end_user_cap is not None:
+        _check_budget(
+            charges.filter(period=period, end_user_id=run.end_user_id),
+            reserved,
+            end_user_cap,
+            code="end_user_monthly_spend_cap",
+            who=f"End user {run.end_user_id!r}",
+        )
+    return RunCharge.objects.create(
+        run=run,
+        tenant=run.tenant,
+        end_user_id=run.end_user_id,
+        resolution=run.resolution,
+        unit_price=price,
+        amount=reserved,
+        period=period,
+    )
+
+
+def tenant_billing_for_update(tenant: Tenant) -> TenantBilling:
+    """The tenant's billing row, created on first use, locked until the transaction ends."""
+    if not TenantBilling.objects.filter(pk=tenant.pk).exists():
+        try:
+            with transaction.atomic():
+                TenantBilling.objects.create(tenant=tenant)
+        except IntegrityError:
+            pass  # created by a concurrent request; lock theirs below
+    return TenantBilling.objects.select_for_update().get(pk=tenant.pk)
+
+
+def month_spend(*, tenant: Tenant, end_user_id: str | None = None) -> Decimal:
+    """Spent plus reserved this UTC month: what the caps compare against."""
+    charges = RunCharge.objects.filter(tenant=tenant, period=period_of(timezone.now()))
+    if end_user_id is not None:
+        charges = charges.filter(end_user_id=end_user_id)
+    return charges.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def _end_user_cap(billing: TenantBilling, end_user_id: str) -> Decimal | None:
+    if not end_user_id:
+        return None
+    override = (
+        EndUserLimit.objects.filter(tenant_id=billing.tenant_id, end_user_id=end_user_id)
+        .values_list("monthly_spend_cap", flat=True)
+        .first()
+    )
+    return override if override is not None else billing.end_user_monthly_spend_cap
+
+
+def _check_budget(
+    charges: "QuerySet[RunCharge]", reserved: Decimal, cap: Decimal, *, code: str, who: str
+) -> None:
+    spent = charges.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    if spent + reserved > cap:
+        raise BudgetExceeded(
+            f"{who} has {max(cap - spent, Decimal(0)):.2f} USD left of its {cap:.2f} USD "
+            f"monthly cap; this run may cost up to {reserved:.2f} USD.",
+            code=code,
+        )
