@@ -1,0 +1,144 @@
+"""The ledger: one row per succeeded run, written in its terminal transition, never more."""
+
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from billing.ledger import meter_identifier
+from billing.models import RunCharge, TenantPrice, UsageRecord
+from seedance.models import Run
+from seedance.run_input import RunInput
+from seedance.services.runs import run_create
+from seedance.signals import run_finished
+from seedance.states import RunStatus
+from seedance.transitions import Outcome, run_finish
+
+
+def create(tenant: Any, **fields: Any) -> Run:
+    values = {"prompt": "a kite over dunes", "duration": "5", "resolution": "720p", **fields}
+    run, _ = run_create(tenant=tenant, run_input=RunInput(**values))
+    return run
+
+
+def succeed(run: Run, *, duration: float | None = None, cost: str | None = "1.2095") -> Run | None:
+    output = {"url": "u", "type": "video/mp4", "width": 1280, "height": 720, "duration": duration}
+    return run_finish(
+        run.pk,
+        Outcome(
+            status=RunStatus.SUCCEEDED,
+            outputs=[output],
+            cost=Decimal(cost) if cost else None,
+        ),
+    )
+
+
+def test_succeeded_run_makes_exactly_one_ledger_row(tenant: Any) -> None:
+    run = create(tenant, end_user_id="user-7")
+    succeed(run)
+    record = UsageRecord.objects.get(run=run)
+    assert record.seconds == 5
+    assert record.unit_price == Decimal("0.2419")
+    assert record.amount == Decimal("1.209500")
+    assert record.provider_cost == Decimal("1.2095")
+    assert record.end_user_id == "user-7"
+    assert record.identifier == meter_identifier(run)
+    assert record.push_state == UsageRecord.PushState.PENDING
+    charge = RunCharge.objects.get(run=run)
+    assert charge.state == RunCharge.State.SETTLED
+    assert charge.amount == record.amount
+
+
+@pytest.mark.parametrize("status", [RunStatus.FAILED, RunStatus.CANCELED])
+def test_failed_and_canceled_runs_make_no_row_and_free_their_reservation(
+    tenant: Any, status: str
+) -> None:
+    run = create(tenant)
+    run_finish(run.pk, Outcome(status=status, failure_code="x"))
+    assert not UsageRecord.objects.exists()
+    charge = RunCharge.objects.get(run=run)
+    assert charge.state == RunCharge.State.RELEASED
+    assert charge.amount == 0
+
+
+def test_duplicate_terminal_transitions_leave_one_row(tenant: Any) -> None:
+    run = create(tenant)
+    assert succeed(run) is not None
+    assert succeed(run) is None
+    run_finish(run.pk, Outcome(status=RunStatus.FAILED))
+    assert UsageRecord.objects.filter(run=run).count() == 1
+
+
+def test_ledger_row_rolls_back_with_its_transition(tenant: Any) -> None:
+    run = create(tenant)
+
+    def fail_after_billing(sender: Any, run: Run, **kwargs: Any) -> None:
+        raise RuntimeError("crash after the ledger write")
+
+    run_finished.connect(fail_after_billing, dispatch_uid="crash")
+    try:
+        with pytest.raises(RuntimeError):
+            succeed(run)
+    finally:
+        run_finished.disconnect(dispatch_uid="crash")
+    assert not UsageRecord.objects.exists()
+    assert Run.objects.get(pk=run.pk).status == RunStatus.QUEUED
+    assert RunCharge.objects.get(run=run).state == RunCharge.State.RESERVED
+
+
+@pytest.mark.parametrize(
+    ("measured", "billed"),
+    [(5.02, 5), (5.5, 6), (5.49, 5), (3.2, 4), (16.4, 15), (15.0, 15), (None, 4)],
+)
+def test_auto_duration_bills_the_output_rounded_half_up_within_4_to_15(
+    tenant: Any, measured: float | None, billed: int
+) -> None:
+    run = create(tenant, duration="auto")
+    succeed(run, duration=measured)
+    assert UsageRecord.objects.get(run=run).seconds == billed
+
+
+def test_auto_duration_reserves_fifteen_seconds(tenant: Any) -> None:
+    run = create(tenant, duration="auto", resolution="480p")
+    assert RunCharge.objects.get(run=run).amount == Decimal("1.620000")
+
+
+def test_unit_price_is_frozen_at_create(tenant: Any) -> None:
+    TenantPrice.objects.create(tenant=tenant, resolution="720p", price_per_second=Decimal("0.30"))
+    run = create(tenant)
+    TenantPrice.objects.filter(tenant=tenant).update(price_per_second=Decimal("0.99"))
+    succeed(run)
+    record = UsageRecord.objects.get(run=run)
+    assert record.unit_price == Decimal("0.30")
+    assert record.amount == Decimal("1.500000")
+
+
+def test_tenant_price_override_applies_only_to_its_tenant(tenant: Any, other_tenant: Any) -> None:
+    TenantPrice.objects.create(tenant=tenant, resolution="480p", price_per_second=Decimal("0.05"))
+    mine, theirs = create(tenant, resolution="480p"), create(other_tenant, resolution="480p")
+    assert RunCharge.objects.get(run=mine).unit_price == Decimal("0.05")
+    assert RunCharge.objects.get(run=theirs).unit_price == Decimal("0.108")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_terminal_transitions_leave_exactly_one_row(tenant: Any) -> None:
+    if connection.vendor == "sqlite":
+        pytest.skip("needs concurrent writers (PostgreSQL)")
+    run = create(tenant)
+    barrier = threading.Barrier(10)
+
+    def finish() -> None:
+        barrier.wait()
+        try:
+            succeed(run)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finish) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert UsageRecord.objects.filter(run=run).count() == 1

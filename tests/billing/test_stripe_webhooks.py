@@ -1,0 +1,137 @@
+"""Stripe webhooks: verified with a 300 s tolerance; the newest event wins; once each."""
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from billing.models import StripeEventReceipt, TenantBilling
+
+SECRET = "whsec_stripe_current"
+OLD_SECRET = "whsec_stripe_previous"
+Status = TenantBilling.SubscriptionStatus
+
+
+@pytest.fixture(autouse=True)
+def _webhook_secrets(settings: Any) -> None:
+    settings.BILLING = {**settings.BILLING, "STRIPE_WEBHOOK_SECRETS": [SECRET, OLD_SECRET]}
+
+
+@pytest.fixture
+def billing(tenant: Any) -> TenantBilling:
+    return TenantBilling.objects.create(
+        tenant=tenant,
+        stripe_customer_id="cus_acme",
+        stripe_subscription_id="sub_1",
+        subscription_status=Status.ACTIVE,
+    )
+
+
+def event(kind: str, *, created: int, event_id: str | None = None, **obj: Any) -> dict[str, Any]:
+    return {
+        "id": event_id or f"evt_{kind}_{created}",
+        "object": "event",
+        "type": kind,
+        "created": created,
+        "data": {"object": {"customer": "cus_acme", **obj}},
+    }
+
+
+def post(payload: dict[str, Any], *, secret: str = SECRET, at: int | None = None) -> Any:
+    body = json.dumps(payload)
+    timestamp = at if at is not None else int(time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return APIClient().post(
+        "/hooks/stripe/",
+        data=body,
+        content_type="application/json",
+        headers={"Stripe-Signature": f"t={timestamp},v1={digest}"},
+    )
+
+
+def status_of(billing: TenantBilling) -> str:
+    billing.refresh_from_db()
+    return billing.subscription_status
+
+
+def test_payment_failed_marks_the_subscription_past_due(billing: TenantBilling) -> None:
+    response = post(event("invoice.payment_failed", created=1_000, subscription="sub_1"))
+    assert response.status_code == 200
+    assert status_of(billing) == Status.PAST_DUE
+
+
+@pytest.mark.parametrize(
+    "sign",
+    [
+        {"secret": "whsec_attacker"},
+        {"at": int(time.time()) - 301},
+        {"at": int(time.time()) + 301},
+    ],
+    ids=["wrong-secret", "too-old", "too-far-ahead"],
+)
+def test_bad_signature_or_stale_timestamp_is_400_and_changes_nothing(
+    billing: TenantBilling, sign: dict[str, Any]
+) -> None:
+    response = post(event("invoice.payment_failed", created=1_000), **sign)
+    assert response.status_code == 400
+    assert status_of(billing) == Status.ACTIVE
+    assert not StripeEventReceipt.objects.exists()
+
+
+def test_missing_signature_is_400(billing: TenantBilling) -> None:
+    response = APIClient().post("/hooks/stripe/", data="{}", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_previous_secret_verifies_during_a_rotation(billing: TenantBilling) -> None:
+    assert post(event("invoice.payment_failed", created=1_000), secret=OLD_SECRET).status_code == 200
+    assert status_of(billing) == Status.PAST_DUE
+
+
+def test_failed_payment_blocks_creates_when_enforced_and_paid_invoice_lifts_it(
+    billing: TenantBilling, api_client: APIClient, settings: Any
+) -> None:
+    settings.BILLING = {**settings.BILLING, "ENFORCE_SUBSCRIPTION": True}
+    run = {"prompt": "a tram in the rain", "duration": "4"}
+    post(event("invoice.payment_failed", created=1_000))
+    blocked = api_client.post("/api/v1/runs", run, format="json")
+    assert blocked.status_code == 402
+    assert blocked.json()["error"]["code"] == "subscription_past_due"
+    post(event("invoice.paid", created=1_100))
+    assert status_of(billing) == Status.ACTIVE
+    assert api_client.post("/api/v1/runs", run, format="json").status_code == 201
+
+
+def test_older_event_arriving_late_never_overrides_a_newer_one(billing: TenantBilling) -> None:
+    post(event("invoice.paid", created=2_000))
+    post(event("invoice.payment_failed", created=1_000))
+    assert status_of(billing) == Status.ACTIVE
+    post(event("customer.subscription.updated", created=3_000, id="sub_1", status="canceled"))
+    post(event("customer.subscription.updated", created=2_500, id="sub_1", status="active"))
+    assert status_of(billing) == Status.CANCELED
+
+
+def test_each_event_id_is_processed_once(billing: TenantBilling) -> None:
+    failed = event("invoice.payment_failed", created=1_000, event_id="evt_once")
+    assert post(failed).json()["applied"] is True
+    billing.subscription_status = Status.ACTIVE
+    billing.subscription_status_at = None
+    billing.save()
+    assert post(failed).json()["applied"] is False
+    assert status_of(billing) == Status.ACTIVE
+    assert StripeEventReceipt.objects.filter(event_id="evt_once").count() == 1
+
+
+def test_event_for_an_unknown_customer_changes_nothing(billing: TenantBilling) -> None:
+    stranger = event("invoice.payment_failed", created=1_000)
+    stranger["data"]["object"]["customer"] = "cus_stranger"
+    assert post(stranger).status_code == 200
+    assert status_of(billing) == Status.ACTIVE
+
+
+def test_signed_but_malformed_event_is_400(billing: TenantBilling) -> None:
+    assert post({"id": "evt_x", "type": "invoice.paid"}).status_code == 400
