@@ -2,13 +2,17 @@
 Stripe state and caps. Only what we bill and must show is stored, not Stripe's graph."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 
 from seedance.models import Run, Tenant
 
-MONEY = {"max_digits": 14, "decimal_places": 6}
+
+def money(**options: Any) -> "models.DecimalField[Any, Any]":
+    """USD with sub-cent precision: per-second prices like 0.2419 multiply exactly."""
+    return models.DecimalField(max_digits=14, decimal_places=6, **options)
 
 
 class TenantBilling(models.Model):
@@ -35,10 +39,10 @@ class TenantBilling(models.Model):
     )
     #: Creation time of the Stripe event the status came from: an older event never wins.
     subscription_status_at = models.DateTimeField(null=True, blank=True)
-    monthly_spend_cap = models.DecimalField(**MONEY, null=True, blank=True)
+    monthly_spend_cap = money(null=True, blank=True)
     max_in_flight_runs = models.PositiveIntegerField(null=True, blank=True)
-    end_user_monthly_spend_cap = models.DecimalField(
-        **MONEY, null=True, blank=True, help_text="Default cap for each end_user_id."
+    end_user_monthly_spend_cap = money(
+        null=True, blank=True, help_text="Default cap for each end_user_id."
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,7 +74,7 @@ class EndUserLimit(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     end_user_id = models.CharField(max_length=255)
-    monthly_spend_cap = models.DecimalField(**MONEY)
+    monthly_spend_cap = money()
 
     class Meta:
         constraints = [
@@ -98,7 +102,7 @@ class RunCharge(models.Model):
     resolution = models.CharField(max_length=8)
     unit_price = models.DecimalField(max_digits=10, decimal_places=6)
     #: Reserved worst case while in flight; the billed amount (or zero) once settled.
-    amount = models.DecimalField(**MONEY)
+    amount = money()
     state = models.CharField(max_length=16, choices=State.choices, default=State.RESERVED)
     period = models.DateField(help_text="First day of the UTC month the run was created in.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -130,8 +134,8 @@ class UsageRecord(models.Model):
     resolution = models.CharField(max_length=8)
     seconds = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=6)
-    amount = models.DecimalField(**MONEY)
-    provider_cost = models.DecimalField(**MONEY, null=True, blank=True)
+    amount = money()
+    provider_cost = money(null=True, blank=True)
     completed_at = models.DateTimeField()
     #: Stripe's meter event identifier: a namespace and the run's UUID, unique everywhere.
     identifier = models.CharField(max_length=100, unique=True)

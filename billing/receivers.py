@@ -14,4 +14,4 @@ def on_run_finished(sender: Any, run: Run, **kwargs: Any) -> None:
     """In the terminal transition's transaction: the ledger row commits with the status."""
     record = usage_record_for_run(run)
     if record is not None and stripe_enabled():
-        transaction.on_commit(enqueue_push)
+        transaction.on_commit(enqueue_push, robust=True)

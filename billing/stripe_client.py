@@ -1,6 +1,7 @@
 """Builds the StripeClient from settings; nowhere else does."""
 
 import stripe
+from stripe._base_address import BaseAddresses
 
 from billing.conf import setting
 
@@ -8,7 +9,7 @@ from billing.conf import setting
 def stripe_client() -> stripe.StripeClient:
     """The SDK's own retries stay off: the push owns its backoff in the ledger."""
     base = setting("STRIPE_API_BASE")
-    addresses: stripe.BaseAddresses = (
+    addresses: BaseAddresses = (
         {"api": base, "meter_events": base, "files": base, "connect": base} if base else {}
     )
     return stripe.StripeClient(

@@ -6,6 +6,7 @@ broker and the local Runflow sandbox.
 
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -151,16 +152,32 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+
+def _secrets(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of secrets; "new, old" must not keep a space in " old"."""
+    return [secret.strip() for secret in env.list(name, default=default) if secret.strip()]
+
+
+RUNFLOW_BASE_URL = env.str("RUNFLOW_BASE_URL", default="http://127.0.0.1:8765/v1")
+# The sandbox's well-known key and secret are defaults only while Runflow is the local
+# sandbox: pointed anywhere else, a missing secret fails the system checks instead of
+# quietly accepting callbacks signed with a secret committed to this repository.
+USING_SANDBOX = urlsplit(RUNFLOW_BASE_URL).hostname in ("127.0.0.1", "localhost", "::1")
+
 SEEDANCE = {
-    "RUNFLOW_API_KEY": env.str("RUNFLOW_API_KEY", default="rf_live_sandbox"),
-    "RUNFLOW_BASE_URL": env.str("RUNFLOW_BASE_URL", default="http://127.0.0.1:8765/v1"),
+    "RUNFLOW_API_KEY": env.str(
+        "RUNFLOW_API_KEY", default="rf_live_sandbox" if USING_SANDBOX else ""
+    ),
+    "RUNFLOW_BASE_URL": RUNFLOW_BASE_URL,
     "RUNFLOW_MODEL_ID": env.str(
         "RUNFLOW_MODEL_ID", default="bytedance/seedance/2.0/fast/text-to-video"
     ),
     "RUNFLOW_TIMEOUT": env.float("RUNFLOW_TIMEOUT", default=10.0),
     "RUNFLOW_MAX_ATTEMPTS": env.int("RUNFLOW_MAX_ATTEMPTS", default=5),
     # The first secret signs (the sandbox uses it); every secret verifies (rotation).
-    "CALLBACK_SECRETS": env.list("RUNFLOW_CALLBACK_SECRETS", default=["whsec_sandbox_dev_secret"]),
+    "CALLBACK_SECRETS": _secrets(
+        "RUNFLOW_CALLBACK_SECRETS", default=["whsec_sandbox_dev_secret"] if USING_SANDBOX else []
+    ),
     "PUBLIC_BASE_URL": env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
     "PROMPT_MAX_CHARS": env.int("SEEDANCE_PROMPT_MAX_CHARS", default=2000),
     "END_USER_ID_MAX_CHARS": env.int("SEEDANCE_END_USER_ID_MAX_CHARS", default=255),
@@ -184,7 +201,11 @@ BILLING = {
     "STRIPE_API_KEY": env.str("STRIPE_API_KEY", default=""),
     # Empty: Stripe itself. The demo and tests point it at the loopback fake.
     "STRIPE_API_BASE": env.str("STRIPE_API_BASE", default=""),
-    "STRIPE_WEBHOOK_SECRETS": env.list("STRIPE_WEBHOOK_SECRETS", default=[]),
+    "STRIPE_WEBHOOK_SECRETS": [
+        secret.strip()
+        for secret in env.list("STRIPE_WEBHOOK_SECRETS", default=[])
+        if secret.strip()
+    ],
     "STRIPE_TIMEOUT": env.float("STRIPE_TIMEOUT", default=10.0),
     "METER_EVENT_PREFIX": env.str("STRIPE_METER_EVENT_PREFIX", default="seedance_seconds"),
     # Meter event identifiers must never repeat across databases or environments.

@@ -12,6 +12,9 @@ from django.utils.module_loading import import_string
 from seedance.conf import setting
 from seedance.tasks import TASK_PATHS
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SANDBOX_SECRET = "whsec_sandbox_dev_secret"  # noqa: S105 - public by design: the sandbox's
+
 
 @register()
 def check_runflow(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
@@ -26,6 +29,15 @@ def check_runflow(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
                 "No Runflow callback signing secret: callbacks could not be verified.",
                 hint="Set RUNFLOW_CALLBACK_SECRETS (comma-separated; first one current).",
                 id="seedance.E003",
+            )
+        )
+    loopback = urlsplit(str(setting("RUNFLOW_BASE_URL"))).hostname in LOOPBACK_HOSTS
+    if not loopback and SANDBOX_SECRET in setting("CALLBACK_SECRETS"):
+        errors.append(
+            Error(
+                "The sandbox's callback secret is configured for a real Runflow: anyone who "
+                "reads this repository could sign callbacks.",
+                id="seedance.E007",
             )
         )
     if urlsplit(str(setting("PUBLIC_BASE_URL"))).scheme not in ("http", "https"):

@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+SUBMIT_MARGIN_SECONDS = 30.0
+
 DEFAULTS: dict[str, Any] = {
     "RUNFLOW_API_KEY": "",
     "RUNFLOW_BASE_URL": "http://127.0.0.1:8765/v1",
@@ -36,13 +38,18 @@ def setting(name: str) -> Any:
 
 
 def submit_worst_case_seconds() -> float:
-    """Longest a submit can take before its outcome is known: every attempt times out.
+    """Longest a submit can take before its outcome is known.
 
-    A queued run claimed longer ago than this has a lost task or a lost answer, and only
-    then may the reconciler look it up and resubmit.
+    Every attempt may time out after waiting out a Retry-After, and httpx's timeout bounds
+    each phase of a request, not the whole: the hard bound is the worker being killed at
+    django-q2's ``timeout``. A queued run claimed longer ago than this (plus a margin for
+    Runflow still processing a request we gave up on) may be looked up and resubmitted.
     """
-    attempts = int(setting("RUNFLOW_MAX_ATTEMPTS"))
-    timeout = float(setting("RUNFLOW_TIMEOUT"))
-    from seedance.runflow.backoff import MAX_DELAY_SECONDS
+    from seedance.runflow.backoff import MAX_RETRY_AFTER_SECONDS
 
-    return attempts * timeout + (attempts - 1) * MAX_DELAY_SECONDS
+    attempts = int(setting("RUNFLOW_MAX_ATTEMPTS"))
+    client_bound = attempts * float(setting("RUNFLOW_TIMEOUT")) + (attempts - 1) * float(
+        MAX_RETRY_AFTER_SECONDS
+    )
+    worker_bound = float(getattr(settings, "Q_CLUSTER", {}).get("timeout") or 0)
+    return max(client_bound, worker_bound) + SUBMIT_MARGIN_SECONDS

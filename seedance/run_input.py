@@ -6,6 +6,7 @@ per field so a caller can fix them all at once.
 """
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ ASPECT_RATIOS = ("auto", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
 DURATIONS = ("auto", *(str(seconds) for seconds in range(4, 16)))
 RESOLUTIONS = ("480p", "720p")
 SEED_LIMIT = 2**32
+METADATA_MAX_DEPTH = 32
 FIELDS = (
     "prompt",
     "aspect_ratio",
@@ -125,8 +127,11 @@ def _metadata(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise ValueError("Must be a JSON object.")
-    for text in _strings_in(value):
-        _check_characters(text)
+    for item in _json_values(value):
+        if isinstance(item, str):
+            _check_characters(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("Numbers must be finite (no NaN or Infinity).")
     encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     limit = int(setting("METADATA_MAX_BYTES"))
     size = len(encoded.encode())
@@ -145,17 +150,21 @@ def _check_characters(text: str) -> None:
         raise ValueError("Must be valid Unicode text.") from None
 
 
-def _strings_in(value: Any) -> Iterator[str]:
-    """Every key and string value in a decoded JSON document."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings_in(item)
+def _json_values(document: dict[str, Any]) -> Iterator[Any]:
+    """Every key and value in a decoded JSON document, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > METADATA_MAX_DEPTH:
+            raise ValueError(f"Nested at most {METADATA_MAX_DEPTH} levels deep.")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield str(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        else:
+            yield value
 
 
 _CHECKS = {

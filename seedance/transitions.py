@@ -19,6 +19,11 @@ from seedance.runflow.payloads import ProviderRun
 from seedance.signals import run_finished
 from seedance.states import RunStatus, sources_of
 
+#: A failure Runflow gave no reason for (callbacks carry none); the reconciler reads it back.
+PROVIDER_FAILED = "provider_failed"
+PROVIDER_CANCELED = "provider_canceled"
+NO_OUTPUT = "no_output"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -38,7 +43,22 @@ class Outcome:
 
     @classmethod
     def from_provider(cls, provider_run: ProviderRun) -> "Outcome":
+        """Runflow's word, with two corrections: a "success" without a video is a failure
+        (we bill what we deliver), and a failure always carries a code."""
+        if provider_run.status == RunStatus.SUCCEEDED and not provider_run.outputs:
+            return cls(
+                status=RunStatus.FAILED,
+                duration_ms=provider_run.duration_ms,
+                cost=provider_run.cost,
+                completed_at=provider_run.completed_at,
+                failure_code=NO_OUTPUT,
+                failure_message="Runflow reported success but returned no video.",
+            )
         succeeded = provider_run.status == RunStatus.SUCCEEDED
+        fallback = (
+            PROVIDER_FAILED if provider_run.status == RunStatus.FAILED else "provider_canceled"
+        )
+        failure_code = "" if succeeded else provider_run.failure_code or fallback
         return cls(
             status=provider_run.status,
             outputs=[_output_entry(o) for o in provider_run.outputs] if succeeded else [],
@@ -49,7 +69,7 @@ class Outcome:
             cost=provider_run.cost,
             started_at=provider_run.started_at,
             completed_at=provider_run.completed_at,
-            failure_code=provider_run.failure_code if not succeeded else "",
+            failure_code=failure_code,
             failure_message=provider_run.failure_message if not succeeded else "",
         )
 

@@ -75,7 +75,7 @@ def create_price(store: Store, params: dict[str, Any]) -> dict[str, Any]:
     lookup_key = text(params, "lookup_key")
     if lookup_key is not None:
         _claim(store, lookup_key, transfer=flag(params, "transfer_lookup_key", False))
-    price = {
+    price: dict[str, Any] = {
         "id": new_id("price"),
         "object": "price",
         "active": flag(params, "active", True),

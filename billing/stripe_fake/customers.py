@@ -41,7 +41,7 @@ def create_customer(store: Store, params: dict[str, Any]) -> dict[str, Any]:
     email = text(params, "email")
     if email is not None and "@" not in email:
         raise invalid(f"Invalid email address: {email}", param="email", code="email_invalid")
-    customer = {
+    customer: dict[str, Any] = {
         "id": new_id("cus"),
         "object": "customer",
         "address": None,
@@ -118,7 +118,7 @@ def create_subscription(store: Store, params: dict[str, Any]) -> dict[str, Any]:
         raise invalid(
             "All prices on a subscription must have the same recurring interval.", param="items"
         )
-    subscription = {
+    subscription: dict[str, Any] = {
         "id": subscription_id,
         "object": "subscription",
         "billing_cycle_anchor": now,

@@ -117,8 +117,7 @@ def _timestamp(store: Store, params: dict[str, Any]) -> int | None:
         )
     if timestamp > now + FUTURE_SECONDS:
         raise invalid(
-            f"Timestamp {timestamp} is in the future: meter events may be at most "
-            f"5 minutes ahead.",
+            f"Timestamp {timestamp} is in the future: meter events may be at most 5 minutes ahead.",
             param="timestamp",
             code="timestamp_in_future",
         )

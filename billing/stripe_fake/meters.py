@@ -32,7 +32,7 @@ def create_meter(store: Store, params: dict[str, Any]) -> dict[str, Any]:
     if store.active_meter(event_name) is not None:
         raise _taken(event_name)
     now = store.timestamp()
-    meter = {
+    meter: dict[str, Any] = {
         "id": new_id("mtr"),
         "object": "billing.meter",
         "created": now,

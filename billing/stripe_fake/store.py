@@ -44,11 +44,11 @@ def new_id(prefix: str, length: int = 14) -> str:
 
 @dataclass(frozen=True)
 class Saved:
-    """A successful POST answer kept under its Idempotency-Key for replay."""
+    """A successful POST answer, as JSON text, kept under its Idempotency-Key for replay."""
 
     fingerprint: str
     status: int
-    body: Any
+    body: str
     created: float
     request_id: str
 

@@ -3,10 +3,11 @@
 from typing import Any
 from uuid import UUID
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +31,13 @@ class RunCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 100
     ordering = ("-created_at", "-id")
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        """A forged cursor decodes, then fails as a filter value: still a bad cursor."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except DjangoValidationError as exc:
+            raise NotFound(self.invalid_cursor_message) from exc
 
 
 class RunCollectionApi(APIView):

@@ -125,12 +125,22 @@ class RunflowClient:
         data = self._request("GET", f"runs/{quote(provider_run_id, safe='')}", retry=_retry_read)
         return self._parse(data, outcome_unknown=False)
 
-    def find_by_client_ref(self, client_ref: str, *, created_after: datetime) -> ProviderRun | None:
-        """Walk the runs created since ``created_after``: Runflow documents no client_ref filter."""
-        if created_after.tzinfo is None:
-            raise ValueError("created_after must be timezone-aware")
+    def find_by_client_ref(
+        self, client_ref: str, *, created_after: datetime, created_before: datetime | None = None
+    ) -> ProviderRun | None:
+        """Walk the runs created in a window: Runflow documents no client_ref filter.
+
+        Bound the window on both sides: an open end grows with traffic until the walk
+        can never finish.
+        """
+        if created_after.tzinfo is None or (created_before and created_before.tzinfo is None):
+            raise ValueError("the window's ends must be timezone-aware")
         since = (created_after - CLOCK_SKEW_MARGIN).astimezone(UTC).replace(microsecond=0)
-        params: dict[str, Any] = {"q": f"created_at>{since.isoformat()}", "limit": LIST_PAGE_SIZE}
+        query = f"created_at>{since.isoformat()}"
+        if created_before is not None:
+            until = (created_before + CLOCK_SKEW_MARGIN).astimezone(UTC).replace(microsecond=0)
+            query += f" AND created_at<{until.isoformat()}"
+        params: dict[str, Any] = {"q": query, "limit": LIST_PAGE_SIZE}
         matches: list[ProviderRun] = []
         for _ in range(LIST_MAX_PAGES):
             page = self._request("GET", "runs", params=params, retry=_retry_read)
@@ -187,6 +197,8 @@ class RunflowClient:
             except exc.RunflowError as error:
                 if attempt >= self._max_attempts or not retry(error):
                     raise
+                if (error.retry_after or 0) > backoff.MAX_RETRY_AFTER_SECONDS:
+                    raise  # a long pause belongs to the reconciler, not a held worker
                 delay = backoff.delay_for(attempt, error.retry_after)
                 logger.warning(
                     "Runflow %s %s failed (%s); try %d in %.2fs",

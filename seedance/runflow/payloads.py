@@ -2,8 +2,9 @@
 one normalized ``ProviderRun`` that the rest of the app speaks."""
 
 import logging
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,6 +31,12 @@ STATUS_MAP: dict[str, str] = {
     # Multi-output runs only; a single-video run that partly succeeded produced its video.
     "partial_succeeded": RunStatus.SUCCEEDED,
 }
+
+
+MAX_INT = 2**63 - 1
+MAX_COST = Decimal(10) ** 6
+COST_PLACES = Decimal("0.000001")
+MAX_JSON_DEPTH = 32
 
 
 class PayloadError(ValueError):
@@ -146,45 +153,71 @@ def _provider_run(
         raise PayloadError("output.outputs is not a list of objects")
     metadata = data.get("metadata")
     return ProviderRun(
-        id=run_id,
+        id=_clean_text(run_id)[:64],
         status=status,
-        raw_status=raw_status,
+        raw_status=_clean_text(raw_status)[:32],
         client_ref=_str_or_none(data.get("client_ref")),
-        metadata=metadata if isinstance(metadata, dict) else {},
-        outputs=outputs,
+        metadata=_clean_json(metadata) if isinstance(metadata, dict) else {},
+        outputs=_clean_json(outputs),
         seed=_int_or_none(output.get("seed")),
         nsfw_detected=output.get("nsfw_detected")
         if isinstance(output.get("nsfw_detected"), bool)
         else None,
-        timing=output.get("timing") if isinstance(output.get("timing"), dict) else None,
+        timing=_clean_json(output.get("timing"))
+        if isinstance(output.get("timing"), dict)
+        else None,
         duration_ms=_int_or_none(data.get("duration_ms")),
         cost=_decimal_or_none(data.get("cost")),
         created_at=_datetime_or_none(data.get("created_at")),
         started_at=_datetime_or_none(data.get("started_at")),
         completed_at=_datetime_or_none(data.get("completed_at")),
-        failure_code=str(failure_code or "")[:64],
-        failure_message=str(failure_message or ""),
+        failure_code=_clean_text(str(failure_code or ""))[:64],
+        failure_message=_clean_text(str(failure_message or ""))[:4000],
         raw=data,
     )
 
 
 def _str_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return _clean_text(value) if isinstance(value, str) else None
+
+
+def _clean_text(value: str) -> str:
+    """PostgreSQL stores no NUL; a sender's NUL must not turn into our 500."""
+    return value.replace("\x00", "")
+
+
+def _clean_json(value: Any, depth: int = 0) -> Any:
+    """JSON we store as-is: no NULs, no NaN or infinities, bounded nesting."""
+    if depth > MAX_JSON_DEPTH:
+        return None
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        return None
+    if isinstance(value, dict):
+        return {_clean_text(str(k)): _clean_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json(item, depth + 1) for item in value]
+    return value
 
 
 def _int_or_none(value: Any) -> int | None:
+    """A non-negative integer that fits our columns, or None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    whole_float = isinstance(value, float) and math.isfinite(value) and value.is_integer()
+    digits = isinstance(value, str) and value.strip().isdigit()
+    if whole_float or digits:
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_INT:
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
     return None
 
 
 def _decimal_or_none(value: Any) -> Decimal | None:
+    """Runflow's cost, bounded to what the column holds (12 digits, 6 places)."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -192,13 +225,20 @@ def _decimal_or_none(value: Any) -> Decimal | None:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return None
-    return result if result.is_finite() else None
+    if not result.is_finite() or not 0 <= result < MAX_COST:
+        logger.warning("Ignoring a Runflow cost out of range: %r", value)
+        return None
+    return result.quantize(COST_PLACES)
 
 
 def _datetime_or_none(value: Any) -> datetime | None:
+    """ISO 8601; a timestamp without an offset is read as UTC, never as local time."""
     if not isinstance(value, str):
         return None
     try:
-        return parse_datetime(value)
+        parsed = parse_datetime(value)
     except ValueError:
         return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

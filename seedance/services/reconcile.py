@@ -3,14 +3,16 @@
 Three kinds of stuck run, each settled by asking Runflow rather than by guessing:
 - queued and never claimed (the submit task was lost): submit it;
 - claimed for longer than a submit can take, with no provider id (the create's answer was
-  lost): attach Runflow's run if it has one for our ``client_ref``, else submit again;
+  lost): attach Runflow's run if it has one for our ``client_ref``, else take over the
+  claim and submit again;
 - in progress at Runflow with no news for a while (the callback was lost): poll it.
 A run past its deadline that Runflow has no record of fails with ``deadline_exceeded``;
-a run Runflow is still working on is kept, since we pay for it. Callbacks carry no
-``cost``, so Runflow's charge for a succeeded run is read back here too.
+a run Runflow is still working on is kept, since we pay for it. Callbacks carry neither
+``cost`` nor a failure's reason, so those are read back here for finished runs.
 """
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,15 +23,16 @@ from seedance.conf import setting, submit_worst_case_seconds
 from seedance.exceptions import RunflowError, RunflowNotFound
 from seedance.models import Run
 from seedance.runflow.client import RunflowClient, runflow_client
-from seedance.services.submission import run_attach_provider, run_release_claim, run_submit
+from seedance.services.runs import idempotency_keys_purge
+from seedance.services.submission import run_attach_provider, run_find_upstream, run_submit
 from seedance.states import RunStatus
-from seedance.transitions import Outcome, run_apply_provider, run_finish
+from seedance.transitions import PROVIDER_FAILED, Outcome, run_apply_provider, run_finish
 
 logger = logging.getLogger(__name__)
 
 DEADLINE_EXCEEDED = "deadline_exceeded"
-#: How long to keep asking Runflow for the charge of a succeeded run before giving up.
-COST_BACKFILL_WINDOW = timedelta(days=2)
+#: How long to keep asking Runflow for a finished run's cost or failure reason.
+DETAILS_BACKFILL_WINDOW = timedelta(days=2)
 
 
 @dataclass
@@ -38,7 +41,11 @@ class ReconcileReport:
     attached: int = 0
     polled: int = 0
     expired: int = 0
-    costed: int = 0
+    backfilled: int = 0
+    errors: int = 0
+
+
+Step = Callable[[Run, datetime, RunflowClient, ReconcileReport], None]
 
 
 def reconcile_runs(
@@ -47,18 +54,34 @@ def reconcile_runs(
     now = now or timezone.now()
     report = ReconcileReport()
     batch = int(setting("RECONCILE_BATCH_SIZE"))
-    with client or runflow_client() as runflow:
-        for run in _unclaimed_and_waiting(now)[:batch]:
-            _settle_unclaimed(run, now, runflow, report)
-        for run in _claimed_without_answer(now)[:batch]:
-            _settle_lost_create(run, now, runflow, report)
-        for run in _in_progress_without_news(now)[:batch]:
-            _poll(run, now, runflow, report)
-        for run in _succeeded_without_cost(now)[:batch]:
-            _record_cost(run, now, runflow, report)
+    runflow = client or runflow_client()
+    try:
+        _each(_unclaimed_and_waiting(now)[:batch], _settle_unclaimed, now, runflow, report)
+        _each(_claimed_without_answer(now)[:batch], _settle_lost_create, now, runflow, report)
+        _each(_in_progress_without_news(now)[:batch], _poll, now, runflow, report)
+        _each(_finished_missing_details(now)[:batch], _backfill, now, runflow, report)
+    finally:
+        if client is None:
+            runflow.close()
+    idempotency_keys_purge(now=now)
     if report != ReconcileReport():
         logger.info("Reconciled runs: %s", report)
     return report
+
+
+def _each(
+    runs: Iterable[Run], step: Step, now: datetime, runflow: RunflowClient, report: ReconcileReport
+) -> None:
+    """One run's trouble (a network error, a value the database refuses) never stops the rest."""
+    for run in runs:
+        try:
+            step(run, now, runflow, report)
+        except RunflowError as exc:
+            logger.warning("Reconciling run %s: Runflow answered %s", run.pk, exc)
+            report.errors += 1
+        except Exception:
+            logger.exception("Reconciling run %s failed", run.pk)
+            report.errors += 1
 
 
 def _unclaimed_and_waiting(now: datetime) -> "list[Run]":
@@ -91,32 +114,40 @@ def _in_progress_without_news(now: datetime) -> "list[Run]":
     )
 
 
-def _succeeded_without_cost(now: datetime) -> "list[Run]":
-    quiet = now - timedelta(seconds=int(setting("RECONCILE_POLL_AFTER_SECONDS")))
-    return list(
-        Run.objects.filter(
-            status=RunStatus.SUCCEEDED,
-            provider_run_id__isnull=False,
-            cost__isnull=True,
-            completed_at__gt=now - COST_BACKFILL_WINDOW,
-        )
-        .filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=quiet))
-        .order_by("completed_at")
+def _finished_missing_details(now: datetime) -> "list[Run]":
+    missing = Q(status=RunStatus.SUCCEEDED, cost__isnull=True) | Q(
+        status=RunStatus.FAILED, failure_code=PROVIDER_FAILED
     )
+    candidates = Run.objects.filter(
+        missing,
+        provider_run_id__isnull=False,
+        completed_at__gt=now - DETAILS_BACKFILL_WINDOW,
+    ).order_by("completed_at")
+    return [run for run in candidates if _due_for_backfill(run, now)]
+
+
+def _due_for_backfill(run: Run, now: datetime) -> bool:
+    """Ask again after half the run's age, at least the poll interval: ~20 asks in 2 days."""
+    if run.last_polled_at is None:
+        return True
+    assert run.completed_at is not None
+    pause = max(
+        timedelta(seconds=int(setting("RECONCILE_POLL_AFTER_SECONDS"))),
+        (now - run.completed_at) / 2,
+    )
+    return run.last_polled_at < now - pause
 
 
 def _settle_unclaimed(
     run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport
 ) -> None:
     # A released claim may hide an earlier create whose answer was lost: look first.
-    try:
-        if run.submit_attempts and _attach_if_runflow_has_it(run, runflow, report):
-            return
-    except RunflowError as exc:
-        logger.warning("Could not look up run %s at Runflow: %s", run.pk, exc)
+    if run.submit_attempts and _attach_if_runflow_has_it(run, runflow, report):
         return
     if run.deadline_at < now:
-        _expire(run, only_if=Q(claimed_at__isnull=True), report=report)
+        _expire(
+            run, only_if=Q(claimed_at__isnull=True, provider_run_id__isnull=True), report=report
+        )
         return
     run_submit(run.pk, client=runflow)
     report.submitted += 1
@@ -125,22 +156,19 @@ def _settle_unclaimed(
 def _settle_lost_create(
     run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport
 ) -> None:
-    try:
-        if _attach_if_runflow_has_it(run, runflow, report):
-            return
-    except RunflowError as exc:
-        logger.warning("Could not look up run %s at Runflow: %s", run.pk, exc)
+    if _attach_if_runflow_has_it(run, runflow, report):
         return
     if run.deadline_at < now:
-        _expire(run, only_if=Q(claimed_at=run.claimed_at), report=report)
+        _expire(
+            run, only_if=Q(claimed_at=run.claimed_at, provider_run_id__isnull=True), report=report
+        )
         return
-    run_release_claim(run.pk)
-    run_submit(run.pk, client=runflow)
+    run_submit(run.pk, client=runflow, stale_claim=run.claimed_at)
     report.submitted += 1
 
 
 def _attach_if_runflow_has_it(run: Run, runflow: RunflowClient, report: ReconcileReport) -> bool:
-    found = runflow.find_by_client_ref(str(run.pk), created_after=run.created_at)
+    found = run_find_upstream(run, runflow)
     if found is None:
         return False
     if run_attach_provider(run.pk, found):
@@ -158,9 +186,6 @@ def _poll(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileRepo
         if run.deadline_at < now:
             _expire(run, only_if=Q(provider_run_id=run.provider_run_id), report=report)
         return
-    except RunflowError as exc:
-        logger.warning("Polling run %s failed: %s", run.pk, exc)
-        return
     if provider_run.id != run.provider_run_id:
         logger.error("Runflow answered run %s for %s", provider_run.id, run.provider_run_id)
         return
@@ -168,21 +193,26 @@ def _poll(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileRepo
     report.polled += 1
 
 
-def _record_cost(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
+def _backfill(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
+    """Fill in what a callback does not carry; never touches the status."""
     assert run.provider_run_id is not None
     Run.objects.filter(pk=run.pk).update(last_polled_at=now)
-    try:
-        provider_run = runflow.get_run(run.provider_run_id)
-    except RunflowError as exc:
-        logger.warning("Reading Runflow's cost of run %s failed: %s", run.pk, exc)
+    provider_run = runflow.get_run(run.provider_run_id)
+    if provider_run.id != run.provider_run_id:
         return
-    if provider_run.cost is not None and provider_run.id == run.provider_run_id:
-        report.costed += Run.objects.filter(pk=run.pk, cost__isnull=True).update(
+    if provider_run.cost is not None:
+        report.backfilled += Run.objects.filter(pk=run.pk, cost__isnull=True).update(
             cost=provider_run.cost
+        )
+    if run.status == RunStatus.FAILED and provider_run.failure_code:
+        report.backfilled += Run.objects.filter(pk=run.pk, failure_code=PROVIDER_FAILED).update(
+            failure_code=provider_run.failure_code,
+            failure_message=provider_run.failure_message,
         )
 
 
 def _expire(run: Run, *, only_if: Q, report: ReconcileReport) -> None:
+    """Fail a run we verified Runflow never made: a provider id appearing meanwhile wins."""
     outcome = Outcome(
         status=RunStatus.FAILED,
         failure_code=DEADLINE_EXCEEDED,

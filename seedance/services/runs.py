@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -53,7 +53,9 @@ def run_create(
                     )
             except IntegrityError as exc:
                 raise IdempotencyKeyInFlight(_IN_FLIGHT) from exc
-        transaction.on_commit(partial(tasks.enqueue_submit, run.id))
+        # robust: a broker hiccup must not turn a committed run into a 500 (and a retry
+        # into a second run); the reconciler submits a run whose task never arrived.
+        transaction.on_commit(partial(tasks.enqueue_submit, run.id), robust=True)
     return run, True
 
 
@@ -79,6 +81,13 @@ def run_cancel(*, tenant: Tenant, run_id: UUID | str) -> Run:
             "it will finish, and is billed only if it succeeds."
         )
     return finished
+
+
+def idempotency_keys_purge(*, now: datetime) -> int:
+    """Forget keys past their 24 h: a repeat after that makes a new run, as documented."""
+    ttl_start = now - timedelta(seconds=int(setting("IDEMPOTENCY_TTL_SECONDS")))
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=ttl_start).delete()
+    return deleted
 
 
 _IN_FLIGHT = "A request with this Idempotency-Key is still being handled; retry shortly."

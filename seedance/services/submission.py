@@ -2,10 +2,13 @@
 
 A submit first claims the run with a conditional UPDATE, so running it twice, or twice at
 once, sends one create. When Runflow's answer is lost the run stays claimed and is looked
-up by ``client_ref``; only the reconciler may resubmit, after the submit's worst case.
+up by ``client_ref``; only the reconciler may resubmit, after the submit's worst case, by
+taking over that exact claim (compare-and-swap), so two reconcilers never both resend.
 """
 
 import logging
+from contextlib import ExitStack
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
@@ -14,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from seedance.conf import setting
+from seedance.conf import setting, submit_worst_case_seconds
 from seedance.exceptions import RunflowError, RunflowRejected
 from seedance.models import Run
 from seedance.runflow.client import RunflowClient, runflow_client
@@ -30,27 +33,39 @@ def callback_url_for(run_id: UUID | str) -> str:
     return f"{str(setting('PUBLIC_BASE_URL')).rstrip('/')}{path}"
 
 
-def run_claim(run_id: UUID | str) -> Run | None:
-    """Take the run for submission; None if it is not waiting for one (or someone has it)."""
-    claimed = Run.objects.filter(
-        pk=run_id,
-        status=RunStatus.QUEUED,
-        claimed_at__isnull=True,
-        provider_run_id__isnull=True,
-    ).update(claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1)
+def run_claim(run_id: UUID | str, *, stale_claim: datetime | None = None) -> Run | None:
+    """Take the run for submission; None if it is not ours to take.
+
+    Without ``stale_claim`` only an unclaimed run is taken; with it, only a run still
+    holding exactly that claim (the reconciler taking over a submit that went silent).
+    """
+    waiting = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED, provider_run_id__isnull=True)
+    if stale_claim is None:
+        waiting = waiting.filter(claimed_at__isnull=True)
+    else:
+        waiting = waiting.filter(claimed_at=stale_claim)
+    claimed = waiting.update(claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1)
     return Run.objects.get(pk=run_id) if claimed else None
 
 
-def run_release_claim(run_id: UUID | str) -> None:
+def run_release_claim(run: Run) -> None:
     """Give the run back to the reconciler: Runflow surely has no run for it."""
-    Run.objects.filter(pk=run_id, provider_run_id__isnull=True).update(claimed_at=None)
+    Run.objects.filter(pk=run.pk, provider_run_id__isnull=True, claimed_at=run.claimed_at).update(
+        claimed_at=None
+    )
 
 
-def run_submit(run_id: UUID | str, *, client: RunflowClient | None = None) -> None:
-    run = run_claim(run_id)
+def run_submit(
+    run_id: UUID | str,
+    *,
+    client: RunflowClient | None = None,
+    stale_claim: datetime | None = None,
+) -> None:
+    run = run_claim(run_id, stale_claim=stale_claim)
     if run is None:
         return
-    with client or runflow_client() as runflow:
+    with ExitStack() as owned:
+        runflow = client or owned.enter_context(runflow_client())
         try:
             provider_run = runflow.create_run(
                 run_input=run.input, client_ref=str(run.pk), callback_url=callback_url_for(run.pk)
@@ -69,7 +84,9 @@ def run_attach_provider(run_id: UUID | str, provider_run: ProviderRun) -> bool:
     """
     try:
         with transaction.atomic():
-            Run.objects.filter(pk=run_id, provider_run_id__isnull=True).update(
+            Run.objects.filter(
+                pk=run_id, provider_run_id__isnull=True, status__in=RunStatus.in_progress()
+            ).update(
                 provider_run_id=provider_run.id,
                 submitted_at=provider_run.created_at or timezone.now(),
                 claimed_at=Coalesce(F("claimed_at"), Value(timezone.now())),
@@ -78,10 +95,21 @@ def run_attach_provider(run_id: UUID | str, provider_run: ProviderRun) -> bool:
         logger.error("Runflow run %s is already attached to another run", provider_run.id)
         return False
     if not Run.objects.filter(pk=run_id, provider_run_id=provider_run.id).exists():
-        logger.error("Run %s already has a provider id other than %s", run_id, provider_run.id)
+        logger.error("Run %s is not waiting for provider run %s", run_id, provider_run.id)
         return False
     run_apply_provider(run_id, provider_run)
     return True
+
+
+def run_find_upstream(run: Run, runflow: RunflowClient) -> ProviderRun | None:
+    """Runflow's run for ours, if it made one: listed by a window that ends when no
+    create of ours can still be in flight (claims stop at the deadline)."""
+    latest_create = run.deadline_at + timedelta(seconds=submit_worst_case_seconds())
+    return runflow.find_by_client_ref(
+        str(run.pk),
+        created_after=run.created_at,
+        created_before=min(timezone.now(), latest_create),
+    )
 
 
 def _submit_failed(run: Run, exc: RunflowError, runflow: RunflowClient) -> None:
@@ -101,13 +129,13 @@ def _submit_failed(run: Run, exc: RunflowError, runflow: RunflowClient) -> None:
     else:
         level = logging.WARNING if exc.retryable else logging.ERROR
         logger.log(level, "Submit of run %s refused (%s); the reconciler retries it", run.pk, exc)
-        run_release_claim(run.pk)
+        run_release_claim(run)
 
 
 def _look_up_after_unknown_outcome(run: Run, runflow: RunflowClient) -> None:
     """Attach the run if Runflow made it; otherwise leave it claimed for the reconciler."""
     try:
-        found = runflow.find_by_client_ref(str(run.pk), created_after=run.created_at)
+        found = run_find_upstream(run, runflow)
     except RunflowError as exc:
         logger.warning("Lookup of run %s by client_ref failed: %s", run.pk, exc)
         return

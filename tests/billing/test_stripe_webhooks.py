@@ -89,7 +89,9 @@ def test_missing_signature_is_400(billing: TenantBilling) -> None:
 
 
 def test_previous_secret_verifies_during_a_rotation(billing: TenantBilling) -> None:
-    assert post(event("invoice.payment_failed", created=1_000), secret=OLD_SECRET).status_code == 200
+    assert (
+        post(event("invoice.payment_failed", created=1_000), secret=OLD_SECRET).status_code == 200
+    )
     assert status_of(billing) == Status.PAST_DUE
 
 

@@ -35,12 +35,68 @@ def test_signed_callback_finishes_the_run(submitted_run: Run, post_callback: Pos
     assert receipt.request_id == "req_test"
 
 
-def test_failed_callback_keeps_runflows_reason(submitted_run: Run, post_callback: Post) -> None:
+def test_failed_callback_without_a_reason_fails_with_provider_failed(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    """Runflow's callback carries no reason; the reconciler reads it back later."""
     post_callback(submitted_run.pk, callback_payload("callback_failed", submitted_run))
     submitted_run.refresh_from_db()
     assert submitted_run.status == RunStatus.FAILED
-    assert submitted_run.failure_code == "GENERATION_FAILED"
+    assert submitted_run.failure_code == "provider_failed"
     assert submitted_run.outputs == []
+
+
+def test_failed_callback_with_an_error_object_keeps_runflows_reason(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    payload = callback_payload(
+        "callback_failed",
+        submitted_run,
+        error={"code": "GENERATION_FAILED", "message": "The model could not render it."},
+    )
+    post_callback(submitted_run.pk, payload)
+    submitted_run.refresh_from_db()
+    assert submitted_run.failure_code == "GENERATION_FAILED"
+
+
+def test_success_without_a_video_is_a_failure_never_billed(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    payload = callback_payload("callback_succeeded", submitted_run)
+    payload["output"]["outputs"] = []
+    post_callback(submitted_run.pk, payload)
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.FAILED
+    assert submitted_run.failure_code == "no_output"
+
+
+@pytest.mark.parametrize(
+    "oddity",
+    [
+        {"duration_ms": -1},
+        {"duration_ms": 2**70},
+        {"cost": "1e20"},
+        {"cost": "NaN"},
+        {"completed_at": "2026-11-27T09:00:45"},
+        {"metadata": {"seedance_run_id": "REPLACED", "note": "nul\u0000byte"}},
+    ],
+    ids=["negative-ms", "huge-ms", "huge-cost", "nan-cost", "naive-time", "nul-in-json"],
+)
+def test_odd_values_from_runflow_are_stored_safely_never_a_500(
+    submitted_run: Run, post_callback: Post, oddity: dict[str, Any]
+) -> None:
+    payload = callback_payload("callback_succeeded", submitted_run)
+    if "metadata" in oddity:
+        oddity["metadata"]["seedance_run_id"] = str(submitted_run.pk)
+        oddity["metadata"]["note"] = "nul\x00byte"
+    payload.update(oddity)
+    payload["output"]["timing"] = {"inference_ms": float("inf")}
+    assert post_callback(submitted_run.pk, payload).status_code == 200
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.SUCCEEDED
+    assert submitted_run.duration_ms in (None, 45012)
+    assert submitted_run.completed_at is not None
+    assert submitted_run.completed_at.utcoffset() is not None
 
 
 def test_cancelled_spelling_means_canceled(submitted_run: Run, post_callback: Post) -> None:

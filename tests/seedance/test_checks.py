@@ -54,3 +54,44 @@ def test_missing_callback_secret_is_refused(settings: Any) -> None:
 def test_admission_hook_that_does_not_resolve_is_refused(settings: Any) -> None:
     settings.SEEDANCE = {**settings.SEEDANCE, "ADMISSION_HOOKS": ["billing.nowhere.hook"]}
     assert ids(check_task_paths(None)) == ["seedance.E005"]
+
+
+def run_check_with_env(**env: str) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout + result.stderr
+
+
+def test_sandbox_key_and_secret_are_never_defaults_for_a_real_runflow() -> None:
+    output = run_check_with_env(RUNFLOW_BASE_URL="https://api.runflow.io/v1")
+    assert "seedance.E001" in output
+    assert "seedance.E003" in output
+
+
+def test_sandbox_secret_configured_for_a_real_runflow_is_refused(settings: Any) -> None:
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "RUNFLOW_BASE_URL": "https://api.runflow.io/v1",
+        "CALLBACK_SECRETS": ["whsec_sandbox_dev_secret"],
+    }
+    assert "seedance.E007" in ids(check_runflow(None))
+
+
+def test_spaces_around_rotated_secrets_are_trimmed() -> None:
+    output = run_check_with_env(
+        RUNFLOW_CALLBACK_SECRETS="whsec_new , whsec_old",
+        RUNFLOW_BASE_URL="https://api.runflow.io/v1",
+        RUNFLOW_API_KEY="rf_live_x",
+    )
+    assert "System check identified no issues" in output

@@ -1,20 +1,23 @@
 """The reconciler: whatever was lost, every run reaches its right terminal state, and a
 run is created upstream at most once."""
 
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from seedance.conf import submit_worst_case_seconds
 from seedance.models import Run
 from seedance.runflow.client import RunflowClient
 from seedance.sandbox import SandboxServer
-from seedance.services.reconcile import DEADLINE_EXCEEDED, reconcile_runs
+from seedance.services.reconcile import DEADLINE_EXCEEDED, ReconcileReport, reconcile_runs
 from seedance.services.submission import run_submit
 from seedance.states import RunStatus
 from tests.factories import make_run
+from tests.seedance.conftest import wait_for_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +37,6 @@ def reconcile_until_settled(runs: list[Run], rounds: int = 40) -> None:
         reconcile_runs()
         if all(Run.objects.get(pk=run.pk).is_terminal for run in runs):
             return
-        import time
-
         time.sleep(0.05)
     raise AssertionError("runs did not settle")
 
@@ -181,3 +182,78 @@ def test_run_runflow_is_still_working_on_is_never_discarded_at_its_deadline(
     run.refresh_from_db()
     assert run.status in RunStatus.in_progress()
     assert run.failure_code == ""
+
+
+def test_many_lost_tasks_are_all_submitted_in_one_pass(
+    tenant: Any, sandbox: SandboxServer, eager: None
+) -> None:
+    """The pass shares one client: submitting the first run must not close it."""
+    runs = [make_run(tenant, resolution="480p", duration="4") for _ in range(3)]
+    report = reconcile_runs()
+    assert report.submitted == 3
+    assert report.errors == 0
+    assert all(sandbox.count_runs(client_ref=str(run.pk)) == 1 for run in runs)
+
+
+def test_two_reconcilers_taking_over_one_stale_claim_send_one_create(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    from seedance.services.reconcile import _settle_lost_create
+
+    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    run = make_run(tenant, claimed_at=claimed_at, submit_attempts=1)
+    first_view, second_view = Run.objects.get(pk=run.pk), Run.objects.get(pk=run.pk)
+    report = ReconcileReport()
+    with RunflowClient() as runflow:
+        _settle_lost_create(first_view, timezone.now(), runflow, report)
+        _settle_lost_create(second_view, timezone.now(), runflow, report)
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+    assert Run.objects.get(pk=run.pk).submit_attempts == 2
+
+
+def test_deadline_never_fails_a_run_that_got_its_provider_id_meanwhile(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    from seedance.services.reconcile import _expire
+
+    run = make_run(tenant, deadline_at=timezone.now() - timedelta(seconds=1))
+    stale_view = Run.objects.get(pk=run.pk)
+    Run.objects.filter(pk=run.pk).update(provider_run_id="upstream-1", claimed_at=timezone.now())
+    report = ReconcileReport()
+    _expire(stale_view, only_if=Q(provider_run_id__isnull=True), report=report)
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED
+    assert report.expired == 0
+
+
+def test_one_troubled_run_never_stops_the_pass(
+    tenant: Any, sandbox: SandboxServer, eager: None
+) -> None:
+    troubled = make_run(tenant, resolution="480p", duration="4")
+    fine = make_run(tenant, resolution="480p", duration="4")
+    run_submit(troubled.pk)
+    run_submit(fine.pk)
+    troubled.refresh_from_db()
+    fine.refresh_from_db()
+    sandbox.faults.set_global(drop_callbacks=True)
+    sandbox.faults.set_for(str(troubled.pk), get_errors=[500] * 10)
+    Run.objects.filter(pk__in=[troubled.pk, fine.pk]).update(status=RunStatus.RUNNING)
+    sandbox.wait_for(str(fine.provider_run_id))
+    report = reconcile_runs(client=RunflowClient(sleep=lambda seconds: None))
+    assert report.errors == 1
+    assert Run.objects.get(pk=fine.pk).is_terminal
+
+
+def test_failure_reason_missing_from_the_callback_is_read_back(
+    tenant: Any, sandbox: SandboxServer, eager: None
+) -> None:
+    run = make_run(tenant, resolution="480p", duration="4")
+    sandbox.faults.set_for(str(run.pk), fail=True, failure_code="CONTENT_POLICY")
+    run_submit(run.pk)
+    run.refresh_from_db()
+    sandbox.wait_for(str(run.provider_run_id))
+    assert wait_for_run(run).failure_code == "provider_failed"
+    reconcile_runs()
+    run.refresh_from_db()
+    assert run.failure_code == "CONTENT_POLICY"
+    assert run.status == RunStatus.FAILED

@@ -356,3 +356,23 @@ def test_missing_api_key_is_a_configuration_error() -> None:
         pytest.raises(ImproperlyConfigured, match="RUNFLOW_API_KEY"),
     ):
         runflow_client()
+
+
+def test_find_by_client_ref_lists_a_window_closed_on_both_sides() -> None:
+    fake = FakeRunflow(httpx.Response(200, json={"items": []}))
+    start = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    fake.client().find_by_client_ref(
+        "run_1", created_after=start, created_before=start + timedelta(minutes=30)
+    )
+    assert fake.requests[0].url.params["q"] == (
+        "created_at>2026-03-01T11:59:00+00:00 AND created_at<2026-03-01T12:31:00+00:00"
+    )
+
+
+def test_retry_after_longer_than_a_worker_should_wait_fails_at_once() -> None:
+    limited = httpx.Response(429, json={"code": "RATE_LIMITED"}, headers={"Retry-After": "120"})
+    fake = FakeRunflow(limited, httpx.Response(200, json=run_json()))
+    with pytest.raises(exc.RunflowRateLimited) as refused:
+        fake.client().get_run(RUN_ID)
+    assert refused.value.retry_after == 120
+    assert fake.sleeps == []

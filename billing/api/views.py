@@ -1,0 +1,40 @@
+"""Usage API: parse the query, call the ledger selector, answer in JSON or CSV."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.api.renderers import UsageCsvRenderer
+from billing.api.serializers import UsageQuerySerializer, UsageSerializer
+from billing.selectors import usage_summary
+from seedance.api.authentication import tenant_of
+
+
+class UsageApi(APIView):
+    renderer_classes = [JSONRenderer, UsageCsvRenderer]
+
+    @extend_schema(
+        operation_id="usage_retrieve",
+        parameters=[
+            UsageQuerySerializer,
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+        ],
+        responses={
+            (200, "application/json"): UsageSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = UsageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        summary = usage_summary(tenant=tenant_of(request), **query.validated_data)
+        return Response(UsageSerializer(summary).data)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Errors keep the API's JSON error shape, even when CSV was asked for."""
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

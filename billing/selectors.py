@@ -1,0 +1,95 @@
+"""Reads of the ledger for the API and the portal: every one takes ``tenant=`` (keyword only)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db.models import BigIntegerField, Count, F, Sum
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Cast, Round, TruncDate
+
+from billing.models import UsageRecord
+from seedance.models import Tenant
+
+GroupBy = Literal["day", "resolution", "end_user_id"]
+GROUP_BY_CHOICES: tuple[GroupBy, ...] = ("day", "resolution", "end_user_id")
+#: Prices, and so every ledger amount, are in US dollars.
+CURRENCY = "usd"
+#: The ledger's decimal places: sums are taken in whole millionths of a dollar.
+LEDGER_PLACES = 6
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    runs: int
+    seconds: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class UsageGroup(UsageTotals):
+    key: str
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    start: datetime
+    end: datetime
+    group_by: GroupBy
+    totals: UsageTotals
+    groups: list[UsageGroup]
+    currency: str = CURRENCY
+
+
+def usage_summary(
+    *,
+    tenant: Tenant,
+    start: datetime,
+    end: datetime,
+    group_by: GroupBy,
+    end_user_id: str | None = None,
+) -> UsageSummary:
+    """The tenant's ledger rows completed in [start, end), summed per group, exactly."""
+    records = UsageRecord.objects.filter(
+        tenant=tenant, completed_at__gte=start, completed_at__lt=end
+    )
+    if end_user_id is not None:
+        records = records.filter(end_user_id=end_user_id)
+    rows = records.values(key=_group_key(group_by)).annotate(
+        n_runs=Count("id"), n_seconds=Sum("seconds"), micros=Sum(_amount_in_micros())
+    )
+    # Sorted here, not by the database, so the order is the same under every collation.
+    groups = sorted((_group(row) for row in rows), key=lambda group: group.key)
+    totals = UsageTotals(
+        runs=sum(group.runs for group in groups),
+        seconds=sum(group.seconds for group in groups),
+        amount=sum((group.amount for group in groups), _micros_to_amount(0)),
+    )
+    return UsageSummary(start=start, end=end, group_by=group_by, totals=totals, groups=groups)
+
+
+def _group_key(group_by: GroupBy) -> Combinable:
+    if group_by == "day":
+        return TruncDate("completed_at", tzinfo=UTC)
+    return F(group_by)
+
+
+def _amount_in_micros() -> Cast:
+    """SQLite stores decimals as floats; whole millionths add up exactly on every database."""
+    return Cast(Round(F("amount") * 10**LEDGER_PLACES), output_field=BigIntegerField())
+
+
+def _group(row: Mapping[str, Any]) -> UsageGroup:
+    key = row["key"]
+    return UsageGroup(
+        key=key.isoformat() if isinstance(key, date) else str(key),
+        runs=int(row["n_runs"]),
+        seconds=int(row["n_seconds"]),
+        amount=_micros_to_amount(row["micros"]),
+    )
+
+
+def _micros_to_amount(micros: int | Decimal) -> Decimal:
+    return Decimal(int(micros)).scaleb(-LEDGER_PLACES)
