@@ -40,7 +40,7 @@ test-postgres: install
 		$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
 bench: install
-	$(PY) bench/run.py
+	$(PY) bench/meter_push.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

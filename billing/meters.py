@@ -59,8 +59,18 @@ def push_pending_usage(
         b.tenant_id: b
         for b in TenantBilling.objects.filter(tenant_id__in={row.tenant_id for row in rows})
     }
+    confirmed: list[int] = []
     for row in rows:
-        _push_one(client, row, billing.get(row.tenant_id), meters.get(row.resolution), report)
+        if _push_one(client, row, billing.get(row.tenant_id), meters.get(row.resolution), report):
+            confirmed.append(row.pk)
+    # One write for the batch: if we die before it, those rows are resent and Stripe's
+    # duplicate-identifier answer confirms them then.
+    UsageRecord.objects.filter(pk__in=confirmed).update(
+        push_state=Pushed.CONFIRMED,
+        confirmed_at=timezone.now(),
+        push_attempts=F("push_attempts") + 1,
+        last_push_error="",
+    )
     if report != PushReport():
         logger.info("Usage push: %s", report)
     return report
@@ -72,7 +82,8 @@ def _push_one(
     billing: TenantBilling | None,
     event_name: str | None,
     report: PushReport,
-) -> None:
+) -> bool:
+    """Send one row; True when Stripe has it (the caller marks it confirmed)."""
     if (
         billing is None
         or not billing.stripe_customer_id
@@ -80,11 +91,11 @@ def _push_one(
     ):
         _hold(row, "The tenant has no Stripe subscription: Stripe would invoice nobody.")
         report.held += 1
-        return
+        return False
     if event_name is None:
         _hold(row, f"No Stripe meter for {row.resolution}: run `manage.py stripe_provision`.")
         report.held += 1
-        return
+        return False
     payload = {"stripe_customer_id": billing.stripe_customer_id, "value": str(row.seconds)}
     if row.end_user_id:
         payload["end_user_id"] = row.end_user_id
@@ -98,21 +109,20 @@ def _push_one(
             }
         )
     except stripe.InvalidRequestError as exc:
-        if is_duplicate_identifier(exc):
-            _confirm(row)
-            report.confirmed += 1
-        else:
+        if not is_duplicate_identifier(exc):
             _needs_attention(row, f"Stripe refused the event: {exc.user_message or exc}")
             report.needs_attention += 1
+            return False
     except (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError) as exc:
         _retry_later(row, exc, outcome_unknown=not isinstance(exc, stripe.RateLimitError))
         report.retrying += 1
+        return False
     except stripe.StripeError as exc:
         _retry_later(row, exc, outcome_unknown=False)
         report.retrying += 1
-    else:
-        _confirm(row)
-        report.confirmed += 1
+        return False
+    report.confirmed += 1
+    return True
 
 
 def is_duplicate_identifier(exc: stripe.InvalidRequestError) -> bool:
@@ -159,15 +169,6 @@ def _release_held_rows(now: datetime) -> int:
         tenant_id__in=subscribed,
         resolution__in=StripeMeter.objects.values("resolution"),
     ).update(push_state=Pushed.PENDING, next_push_at=now)
-
-
-def _confirm(row: UsageRecord) -> None:
-    UsageRecord.objects.filter(pk=row.pk).update(
-        push_state=Pushed.CONFIRMED,
-        confirmed_at=timezone.now(),
-        push_attempts=F("push_attempts") + 1,
-        last_push_error="",
-    )
 
 
 def _hold(row: UsageRecord, reason: str) -> None:

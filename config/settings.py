@@ -222,6 +222,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "httpx": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
         "django_q": {"level": env.str("Q_LOG_LEVEL", default="INFO")},
     },
 }
