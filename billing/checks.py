@@ -1,20 +1,22 @@
-"""Every resolution a tenant can order must have a price, as a Decimal, never a float."""
+"""Startup checks: every resolution has a Decimal price; Stripe set up consistently."""
 
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.apps import AppConfig
-from django.core.checks import Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
+from django.utils.module_loading import import_string
 
-from billing.conf import setting
+from billing.conf import setting, stripe_enabled
+from billing.tasks import TASK_PATHS
 from seedance.run_input import RESOLUTIONS
 
 
 @register()
-def check_prices(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Error]:
+def check_prices(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     prices: dict[str, Any] = setting("PRICES_PER_SECOND") or {}
-    errors = []
+    errors: list[CheckMessage] = []
     for resolution in RESOLUTIONS:
         price = prices.get(resolution)
         if price is None:
@@ -27,3 +29,34 @@ def check_prices(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list
                 )
             )
     return errors
+
+
+@register()
+def check_stripe(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    for path in TASK_PATHS:
+        try:
+            import_string(path)
+        except ImportError:
+            messages.append(Error(f"{path!r} does not resolve.", id="billing.E003"))
+    if stripe_enabled() and not setting("STRIPE_WEBHOOK_SECRETS"):
+        messages.append(
+            Warning(
+                "STRIPE_API_KEY is set but STRIPE_WEBHOOK_SECRETS is not: subscription state "
+                "will not follow Stripe (payment failures go unnoticed).",
+                id="billing.W004",
+            )
+        )
+    live_key = stripe_enabled() and not str(setting("STRIPE_API_KEY")).startswith(
+        ("sk_test", "rk_test")
+    )
+    if live_key and setting("METER_IDENTIFIER_NAMESPACE") == "seedance-dev":
+        messages.append(
+            Error(
+                "A live Stripe key with the development identifier namespace: identifiers "
+                "must never repeat across environments.",
+                hint="Set STRIPE_IDENTIFIER_NAMESPACE to this deployment's own name.",
+                id="billing.E005",
+            )
+        )
+    return messages

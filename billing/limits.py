@@ -5,6 +5,7 @@ each other and every cap check sees every reservation made before it: caps hold 
 many requests arrive at once. SQLite's IMMEDIATE transactions give the same order.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -116,3 +117,25 @@ def _check_budget(
             f"monthly cap; this run may cost up to {reserved:.2f} USD.",
             code=code,
         )
+
+
+@dataclass(frozen=True)
+class SpendStatus:
+    """This month's spend against a cap (None: no cap)."""
+
+    spent: Decimal
+    cap: Decimal | None
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.cap is None else max(self.cap - self.spent, Decimal(0))
+
+
+def spend_status(*, tenant: Tenant, end_user_id: str | None = None) -> SpendStatus:
+    """Spend (settled plus reserved) this UTC month against the cap that applies."""
+    billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+    if end_user_id is None:
+        cap = billing.monthly_spend_cap if billing else None
+    else:
+        cap = _end_user_cap(billing, end_user_id) if billing else None
+    return SpendStatus(spent=month_spend(tenant=tenant, end_user_id=end_user_id), cap=cap)

@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from billing.conf import setting, stripe_enabled
 from billing.models import StripeMeter, TenantBilling, UsageRecord
+from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
+from seedance.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ def push_pending_usage(
     if not rows:
         return report
     client = client or stripe_client()
+    if setting("AUTO_PROVISION"):
+        _provision_on_demand(client, {row.tenant_id for row in rows})
     meters = {m.resolution: m.event_name for m in StripeMeter.objects.all()}
     billing = {
         b.tenant_id: b
@@ -123,6 +127,18 @@ def _push_one(
         return False
     report.confirmed += 1
     return True
+
+
+def _provision_on_demand(client: stripe.StripeClient, tenant_ids: set[int]) -> None:
+    """A tenant's first billable run creates its Stripe customer and subscription."""
+    unprovisioned = Tenant.objects.filter(pk__in=tenant_ids).exclude(
+        billing__stripe_customer_id__isnull=False, billing__stripe_subscription_id__gt=""
+    )
+    for tenant in unprovisioned:
+        try:
+            stripe_provision(client=client, tenants=[tenant])
+        except stripe.StripeError as exc:
+            logger.warning("Provisioning Stripe for %s failed (%s); its rows wait", tenant, exc)
 
 
 def is_duplicate_identifier(exc: stripe.InvalidRequestError) -> bool:

@@ -1,5 +1,6 @@
 """Prices and billable seconds: Decimal only, one rounding rule, one place."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -59,3 +60,32 @@ def amount_for(seconds: int, price: Decimal) -> Decimal:
 def period_of(moment: datetime) -> date:
     """The UTC calendar month a moment falls in, as its first day: caps reset monthly."""
     return moment.date().replace(day=1)
+
+
+@dataclass(frozen=True)
+class PriceEstimate:
+    """What a run will bill: one amount, or a range when the duration is "auto"."""
+
+    resolution: str
+    duration: str
+    unit_price: Decimal
+    min_seconds: int
+    max_seconds: int
+    min_amount: Decimal
+    max_amount: Decimal
+
+
+def price_estimate(*, tenant: Tenant, resolution: str, duration: str) -> PriceEstimate:
+    """The same price and rounding the ledger will use for the same run."""
+    price = unit_price(tenant=tenant, resolution=resolution)
+    low = MIN_SECONDS if duration == "auto" else int(duration)
+    high = worst_case_seconds(duration)
+    return PriceEstimate(
+        resolution=resolution,
+        duration=duration,
+        unit_price=price,
+        min_seconds=low,
+        max_seconds=high,
+        min_amount=amount_for(low, price),
+        max_amount=amount_for(high, price),
+    )

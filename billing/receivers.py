@@ -1,11 +1,13 @@
 """Billing follows seedance's runs through its signal; seedance never imports billing."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from billing.conf import stripe_enabled
 from billing.ledger import usage_record_for_run
+from billing.models import UsageRecord
 from billing.tasks import enqueue_push
 from seedance.models import Run
 
@@ -15,3 +17,8 @@ def on_run_finished(sender: Any, run: Run, **kwargs: Any) -> None:
     record = usage_record_for_run(run)
     if record is not None and stripe_enabled():
         transaction.on_commit(enqueue_push, robust=True)
+
+
+def on_run_cost_recorded(sender: Any, run_id: Any, cost: Decimal, **kwargs: Any) -> None:
+    """Runflow's charge beside ours, for margin reports; it arrives after the ledger row."""
+    UsageRecord.objects.filter(run_id=run_id, provider_cost__isnull=True).update(provider_cost=cost)

@@ -212,6 +212,8 @@ BILLING = {
     "METER_IDENTIFIER_NAMESPACE": env.str("STRIPE_IDENTIFIER_NAMESPACE", default="seedance-dev"),
     # On: a tenant whose subscription is past due, unpaid or canceled gets 402 on create.
     "ENFORCE_SUBSCRIPTION": env.bool("BILLING_ENFORCE_SUBSCRIPTION", default=False),
+    # On: a tenant's first billable run creates its Stripe customer and subscription.
+    "AUTO_PROVISION": env.bool("BILLING_AUTO_PROVISION", default=True),
 }
 
 LOGGING = {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The zero-set-up demo: SQLite, django-q2's ORM broker and the Runflow sandbox, all local.
+# The zero-set-up demo: SQLite, django-q2's ORM broker, the Runflow sandbox and the
+# loopback Stripe fake, all local.
 # Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,9 +8,13 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 WEB_PORT=${DEMO_PORT:-8000}
 SANDBOX_PORT=${SANDBOX_PORT:-8765}
+STRIPE_FAKE_PORT=${STRIPE_FAKE_PORT:-12111}
 export DEBUG=${DEBUG:-1}
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://127.0.0.1:$WEB_PORT}
 export RUNFLOW_BASE_URL=${RUNFLOW_BASE_URL:-http://127.0.0.1:$SANDBOX_PORT/v1}
+export STRIPE_API_KEY=${STRIPE_API_KEY:-sk_test_demo}
+export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_FAKE_PORT}
+export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_stripe_demo}
 export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log
 mkdir -p "$LOG_DIR"
@@ -31,6 +36,11 @@ $PY manage.py migrate --noinput >"$LOG_DIR/migrate.log"
 $PY manage.py collectstatic --noinput >/dev/null
 KEY=$($PY manage.py demo_setup --tenant demo --username demo --password demo-password-123 | tail -n 1)
 
+$PY manage.py stripe_fake --host 127.0.0.1 --port "$STRIPE_FAKE_PORT" >"$LOG_DIR/stripe.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$STRIPE_FAKE_PORT/_fake/faults" "The Stripe fake"
+$PY manage.py stripe_provision >"$LOG_DIR/provision.log"
+
 $PY manage.py runflow_sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
   --queued-seconds 1 --running-seconds 3 >"$LOG_DIR/sandbox.log" 2>&1 &
 pids+=($!)
@@ -44,13 +54,13 @@ wait_for "http://127.0.0.1:$WEB_PORT/api/schema/" "The web server"
 
 cat <<TXT
 
-  Seedance for tenants is up (SQLite, ORM broker, Runflow sandbox).
+  Seedance for tenants is up (SQLite, ORM broker, Runflow sandbox, Stripe fake).
 
   Web:        http://127.0.0.1:$WEB_PORT/
   API docs:   http://127.0.0.1:$WEB_PORT/api/docs/
   Admin:      http://127.0.0.1:$WEB_PORT/admin/   user: demo   password: demo-password-123
   API key:    $KEY
-  Logs:       $LOG_DIR/{web,worker,sandbox}.log
+  Logs:       $LOG_DIR/{web,worker,sandbox,stripe}.log
 
   Create a run:
 
@@ -59,6 +69,8 @@ cat <<TXT
       -d '{"prompt": "A barista pours latte art, close-up", "duration": "5", "aspect_ratio": "16:9", "resolution": "480p"}'
 
   Follow it:  curl -sS -H "Authorization: Bearer $KEY" http://127.0.0.1:$WEB_PORT/api/v1/runs/<id>
+  Usage:      curl -sS -H "Authorization: Bearer $KEY" http://127.0.0.1:$WEB_PORT/api/v1/usage
+  Stripe:     curl -sS http://127.0.0.1:$STRIPE_FAKE_PORT/_fake/meter_events   (what was billed)
 
   Ctrl-C stops everything.
 TXT

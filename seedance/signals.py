@@ -5,3 +5,7 @@ from django.dispatch import Signal
 #: Sent inside the terminal transition's transaction, with ``run`` (the updated row).
 #: Receivers write rows only and defer anything else with ``transaction.on_commit``.
 run_finished = Signal()
+
+#: Sent when Runflow's charge for a finished run becomes known (callbacks carry none), with
+#: ``run_id`` and ``cost`` (Decimal). Billing keeps it beside its own amount for margins.
+run_cost_recorded = Signal()

@@ -33,7 +33,12 @@ def demo(tmp_path: Path) -> Iterator[str]:
         for key, value in os.environ.items()
         if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("PYTEST")
     }
-    env.update(VAR_DIR=str(tmp_path), DEMO_PORT=str(free_port()), SANDBOX_PORT=str(free_port()))
+    env.update(
+        VAR_DIR=str(tmp_path),
+        DEMO_PORT=str(free_port()),
+        SANDBOX_PORT=str(free_port()),
+        STRIPE_FAKE_PORT=str(free_port()),
+    )
     process = subprocess.Popen(
         ["bash", "scripts/demo.sh"],
         cwd=ROOT,
@@ -96,3 +101,13 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
     assert run["aspect_ratio"] == "16:9"
     assert abs(media.width / media.height - 16 / 9) < 0.01
     assert (media.width, media.height) == (output["width"], output["height"])
+
+    stripe = re.search(r"Stripe:\s+curl -sS (\S+)", demo)
+    assert stripe, demo
+    billed: list[dict[str, object]] = []
+    while not billed:
+        assert time.monotonic() < deadline + 60, "the run's usage never reached Stripe"
+        time.sleep(0.5)
+        billed = httpx.get(stripe.group(1)).json()["data"]
+    assert billed[0]["identifier"].endswith(run["id"])
+    assert billed[0]["value"] == int(run["duration"])

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from seedance.models import Run
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.services.runs import idempotency_keys_purge
 from seedance.services.submission import run_attach_provider, run_find_upstream, run_submit
+from seedance.signals import run_cost_recorded
 from seedance.states import RunStatus
 from seedance.transitions import PROVIDER_FAILED, Outcome, run_apply_provider, run_finish
 
@@ -201,9 +203,10 @@ def _backfill(run: Run, now: datetime, runflow: RunflowClient, report: Reconcile
     if provider_run.id != run.provider_run_id:
         return
     if provider_run.cost is not None:
-        report.backfilled += Run.objects.filter(pk=run.pk, cost__isnull=True).update(
-            cost=provider_run.cost
-        )
+        with transaction.atomic():
+            if Run.objects.filter(pk=run.pk, cost__isnull=True).update(cost=provider_run.cost):
+                run_cost_recorded.send(sender=Run, run_id=run.pk, cost=provider_run.cost)
+                report.backfilled += 1
     if run.status == RunStatus.FAILED and provider_run.failure_code:
         report.backfilled += Run.objects.filter(pk=run.pk, failure_code=PROVIDER_FAILED).update(
             failure_code=provider_run.failure_code,

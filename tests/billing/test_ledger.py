@@ -142,3 +142,15 @@ def test_racing_terminal_transitions_leave_exactly_one_row(tenant: Any) -> None:
     for thread in threads:
         thread.join()
     assert UsageRecord.objects.filter(run=run).count() == 1
+
+
+def test_runflows_cost_read_back_later_lands_beside_our_amount(tenant: Any) -> None:
+    from seedance.signals import run_cost_recorded
+
+    run = create(tenant)
+    succeed(run, cost=None)
+    assert UsageRecord.objects.get(run=run).provider_cost is None
+    run_cost_recorded.send(sender=Run, run_id=run.pk, cost=Decimal("1.2095"))
+    record = UsageRecord.objects.get(run=run)
+    assert record.provider_cost == Decimal("1.2095")
+    assert record.amount == Decimal("1.209500")

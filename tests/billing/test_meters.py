@@ -72,10 +72,38 @@ def test_duplicate_identifier_answer_counts_as_confirmed(
     assert len(stripe_fake.meter_events()) == 1
 
 
+def test_first_billable_run_creates_the_tenants_customer_and_subscription_on_demand(
+    tenant: Any, stripe_fake: StripeFake
+) -> None:
+    billable_run(tenant)
+    push_pending_usage()
+    billing = TenantBilling.objects.get(tenant=tenant)
+    assert billing.stripe_customer_id
+    assert billing.subscription_status == TenantBilling.SubscriptionStatus.ACTIVE
+    assert UsageRecord.objects.get().push_state == Pushed.CONFIRMED
+    assert len(stripe_fake.subscriptions()) == 1
+
+
+def test_rows_of_a_canceled_subscription_are_held_not_sent(
+    tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake
+) -> None:
+    TenantBilling.objects.filter(pk=provisioned.pk).update(
+        subscription_status=TenantBilling.SubscriptionStatus.CANCELED
+    )
+    billable_run(tenant)
+    push_pending_usage()
+    assert UsageRecord.objects.get().push_state == Pushed.HELD
+    assert stripe_fake.meter_events() == []
+
+
 def test_rows_of_a_tenant_without_subscription_are_held_then_sent_once_subscribed(
     tenant: Any, stripe_fake: StripeFake, settings: Any
 ) -> None:
-    settings.BILLING = {**settings.BILLING, "PUSH_MAX_BACKOFF_SECONDS": 0}
+    settings.BILLING = {
+        **settings.BILLING,
+        "PUSH_MAX_BACKOFF_SECONDS": 0,
+        "AUTO_PROVISION": False,
+    }
     billable_run(tenant)
     push_pending_usage()
     row = UsageRecord.objects.get()

@@ -1,0 +1,58 @@
+"""The estimate a tenant sees equals what the ledger bills; caps show what remains."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from billing.models import TenantBilling, TenantPrice, UsageRecord
+from tests.billing.factories import billable_run
+
+
+@pytest.mark.parametrize(
+    ("resolution", "duration", "low", "high"),
+    [("720p", "5", "1.209500", "1.209500"), ("480p", "auto", "0.432000", "1.620000")],
+)
+def test_estimate_shows_one_amount_or_the_auto_range(
+    api_client: APIClient, resolution: str, duration: str, low: str, high: str
+) -> None:
+    response = api_client.get(
+        "/api/v1/prices/estimate", {"resolution": resolution, "duration": duration}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["min_amount"], body["max_amount"]) == (low, high)
+    assert body["currency"] == "usd"
+
+
+def test_estimate_equals_what_the_ledger_bills(tenant: Any, api_client: APIClient) -> None:
+    TenantPrice.objects.create(tenant=tenant, resolution="720p", price_per_second=Decimal("0.31"))
+    estimate = api_client.get("/api/v1/prices/estimate", {"duration": "7"}).json()
+    run = billable_run(tenant, duration="7")
+    assert UsageRecord.objects.get(run=run).amount == Decimal(estimate["max_amount"])
+
+
+def test_bad_estimate_query_is_a_field_level_400(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/prices/estimate", {"resolution": "1080p"})
+    assert response.status_code == 400
+    assert "resolution" in response.json()["error"]["fields"]
+
+
+def test_limits_show_spend_and_what_remains(tenant: Any, api_client: APIClient) -> None:
+    TenantBilling.objects.create(
+        tenant=tenant, monthly_spend_cap=Decimal(10), end_user_monthly_spend_cap=Decimal(2)
+    )
+    billable_run(tenant, end_user_id="alice")
+    body = api_client.get("/api/v1/limits", {"end_user_id": "alice"}).json()
+    assert body["month"] == {"spent": "1.209500", "cap": "10.000000", "remaining": "8.790500"}
+    assert body["end_user"]["remaining"] == "0.790500"
+
+
+def test_limits_are_the_callers_own(
+    tenant: Any, other_tenant: Any, other_api_client: APIClient
+) -> None:
+    TenantBilling.objects.create(tenant=tenant, monthly_spend_cap=Decimal(10))
+    billable_run(tenant)
+    body = other_api_client.get("/api/v1/limits").json()
+    assert body["month"] == {"spent": "0.000000", "cap": None, "remaining": None}
