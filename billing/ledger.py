@@ -10,6 +10,7 @@ from billing.conf import setting
 from billing.models import RunCharge, UsageRecord
 from billing.pricing import amount_for, billed_seconds, period_of, unit_price
 from seedance.models import Run
+from seedance.moderation import rejected_runs_billed
 from seedance.states import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -53,9 +54,27 @@ def usage_record_for_run(run: Run) -> UsageRecord | None:
                 completed_at=_completed_at(run),
                 identifier=meter_identifier(run),
                 next_push_at=timezone.now(),
+                push_state=_initial_push_state(run),
             )
     except IntegrityError:
         return UsageRecord.objects.get(run=run)
+
+
+def _initial_push_state(run: Run) -> str:
+    """A held video that would not be billed if rejected waits for its review."""
+    if run.moderation == Run.Moderation.PENDING and not rejected_runs_billed():
+        return UsageRecord.PushState.WAITING
+    return UsageRecord.PushState.PENDING
+
+
+def usage_record_after_review(run: Run, decision: str) -> None:
+    """Approved: the waiting row goes out. Rejected and not billed: it is voided."""
+    waiting = UsageRecord.objects.filter(run=run, push_state=UsageRecord.PushState.WAITING)
+    if decision == Run.Moderation.APPROVED:
+        waiting.update(push_state=UsageRecord.PushState.PENDING, next_push_at=timezone.now())
+    elif not rejected_runs_billed():
+        waiting.update(push_state=UsageRecord.PushState.VOIDED)
+        RunCharge.objects.filter(run=run).update(amount=0, state=RunCharge.State.RELEASED)
 
 
 def _charge_for(run: Run) -> RunCharge:

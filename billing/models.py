@@ -127,6 +127,8 @@ class UsageRecord(models.Model):
         CONFIRMED = "confirmed", "Confirmed by Stripe"
         HELD = "held", "Held: no Stripe subscription"
         NEEDS_ATTENTION = "needs_attention", "Needs a human"
+        WAITING = "waiting", "Waiting: video held for review"
+        VOIDED = "voided", "Voided: video rejected, not billed"
 
     run = models.OneToOneField(Run, on_delete=models.PROTECT, related_name="+")
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")

@@ -187,6 +187,11 @@ SEEDANCE = {
     "RECONCILE_POLL_AFTER_SECONDS": env.int("SEEDANCE_RECONCILE_POLL_AFTER", default=20),
     "RECONCILE_BATCH_SIZE": env.int("SEEDANCE_RECONCILE_BATCH_SIZE", default=200),
     "IDEMPOTENCY_TTL_SECONDS": env.int("SEEDANCE_IDEMPOTENCY_TTL", default=24 * 3600),
+    # Hold videos Runflow did not check (nsfw_detected null) for review, like flagged ones.
+    "HOLD_UNCHECKED": env.bool("SEEDANCE_HOLD_UNCHECKED", default=False),
+    # Runflow charges for a video we reject; by default the tenant is billed for it too.
+    "BILL_REJECTED": env.bool("SEEDANCE_BILL_REJECTED", default=True),
+    "OUTPUT_URL_TTL_SECONDS": env.int("SEEDANCE_OUTPUT_URL_TTL", default=3600),
     # Billing reserves each run against its tenant's caps; seedance never imports billing.
     "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -12,8 +11,5 @@ urlpatterns = [
     path("", include("seedance.urls")),
     path("", include("billing.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served directly: outputs go out only through signed links that check
+# the tenant's retention and the run's moderation state (seedance.files).

@@ -10,7 +10,7 @@ from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
 from seedance.conf import setting
-from seedance.tasks import TASK_PATHS
+from seedance.queue import TASK_PATHS
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SANDBOX_SECRET = "whsec_sandbox_dev_secret"  # noqa: S105 - public by design: the sandbox's

@@ -13,6 +13,9 @@ from seedance.tenancy import TenantQuerySet
 class Tenant(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=200)
+    output_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days our copy of each video is kept; empty: forever."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -40,6 +43,23 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class Person(models.Model):
+    """A portal user's stable public id: their runs carry ``portal:<id>`` as end_user_id,
+    so a tenant app's end user named "42" is never confused with a person."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="person"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.public_id})"
+
+    @property
+    def end_user_id(self) -> str:
+        return f"portal:{self.public_id}"
 
 
 class ApiKey(models.Model):
@@ -88,6 +108,14 @@ class Run(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="runs")
     end_user_id = models.CharField(max_length=255, blank=True, default="")
+    #: The person who made the run in the portal (API runs have none).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     prompt = models.TextField()
     aspect_ratio = models.CharField(
@@ -132,6 +160,8 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"], name="run_tenant_created"),
             models.Index(fields=["tenant", "end_user_id", "-created_at"], name="run_tenant_user"),
+            models.Index(fields=["tenant", "created_by", "-created_at"], name="run_tenant_creator"),
+            models.Index(fields=["created_at"], condition=Q(moderation="pending"), name="run_held"),
             models.Index(
                 fields=["status", "created_at"],
                 condition=Q(status__in=RunStatus.in_progress()),
@@ -170,6 +200,58 @@ class Run(models.Model):
         if self.end_user_id:
             data["end_user_id"] = self.end_user_id
         return data
+
+
+class OutputFile(models.Model):
+    """Our own copy of one output: Runflow's URLs are not ours to keep or to hand out."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="files")
+    index = models.PositiveSmallIntegerField()
+    file = models.FileField(upload_to="outputs/%Y/%m/%d/", blank=True, max_length=255)
+    content_type = models.CharField(max_length=100, default="video/mp4")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    copied_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    #: Set when the file is removed from storage (rejected or expired); never served again.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+    tenant_lookup = "run__tenant"
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="output_file_unique_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"output {self.index} of {self.run_id}"
+
+
+class ModerationDecision(models.Model):
+    """The audit trail: who approved or rejected a held run, when, and why."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="moderation_decisions")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    reason = models.TextField(blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.decided_by} at {self.decided_at:%Y-%m-%d %H:%M}"
 
 
 class IdempotencyKey(models.Model):

@@ -2,9 +2,10 @@
 
 from django_q.models import Schedule
 
-from seedance.tasks import RECONCILE_RUNS
+from seedance.queue import PURGE_OUTPUTS, RECONCILE_RUNS
 
 RECONCILE_SCHEDULE = "seedance.reconcile-runs"
+PURGE_SCHEDULE = "seedance.purge-outputs"
 
 
 def ensure_schedules(schedule_model: type[Schedule] = Schedule) -> None:
@@ -16,4 +17,8 @@ def ensure_schedules(schedule_model: type[Schedule] = Schedule) -> None:
             "minutes": 1,
             "repeats": -1,
         },
+    )
+    schedule_model.objects.update_or_create(
+        name=PURGE_SCHEDULE,
+        defaults={"func": PURGE_OUTPUTS, "schedule_type": Schedule.HOURLY, "repeats": -1},
     )

@@ -8,9 +8,9 @@ from seedance.models import Run, Tenant
 
 
 def run_list(*, tenant: Tenant) -> "QuerySet[Run]":
-    return Run.objects.for_tenant(tenant)
+    return Run.objects.for_tenant(tenant).prefetch_related("files")
 
 
 def run_get(*, tenant: Tenant, run_id: UUID | str) -> Run:
     """Raises Run.DoesNotExist (a 404) for another tenant's run, same as for no run."""
-    return Run.objects.for_tenant(tenant).get(pk=run_id)
+    return Run.objects.for_tenant(tenant).prefetch_related("files").get(pk=run_id)

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
 
 class TenantQuerySet(models.QuerySet[Any]):
     def for_tenant(self, tenant: "Tenant") -> Self:
+        """Rows of ``tenant`` only; a model reached through a parent names the path to the
+        tenant in ``tenant_lookup`` (e.g. ``"run__tenant"``)."""
         if tenant is None or tenant.pk is None:
             raise ValueError("for_tenant() needs a saved tenant")
-        return self.filter(tenant=tenant)
+        lookup = getattr(self.model, "tenant_lookup", "tenant")
+        return self.filter(**{lookup: tenant})

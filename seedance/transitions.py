@@ -8,13 +8,16 @@ still being in a status that may move, so two racing finishers leave exactly one
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from seedance import queue
 from seedance.models import Run
+from seedance.moderation import moderation_for
 from seedance.runflow.payloads import ProviderRun
 from seedance.signals import run_finished
 from seedance.states import RunStatus, sources_of
@@ -102,6 +105,10 @@ def run_finish(run_id: Any, outcome: Outcome, *, only_if: Q | None = None) -> Ru
         }
         if outcome.started_at and locked.started_at is None:
             values["started_at"] = outcome.started_at
+        succeeded = outcome.status == RunStatus.SUCCEEDED
+        values["moderation"] = moderation_for(
+            succeeded=succeeded, nsfw_detected=outcome.nsfw_detected
+        )
         guard = Run.objects.filter(pk=run_id, status__in=sources_of(outcome.status))
         if only_if is not None:
             guard = guard.filter(only_if)
@@ -109,6 +116,8 @@ def run_finish(run_id: Any, outcome: Outcome, *, only_if: Q | None = None) -> Ru
             return None
         run = Run.objects.get(pk=run_id)
         run_finished.send(sender=Run, run=run)
+        if succeeded:
+            transaction.on_commit(partial(queue.enqueue_copy, run.pk), robust=True)
         return run
 
 

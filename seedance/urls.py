@@ -3,6 +3,7 @@
 from django.urls import path
 
 from seedance.callbacks import RunflowCallbackView
+from seedance.files import output_file
 
 app_name = "seedance"
 
@@ -12,4 +13,5 @@ urlpatterns = [
         RunflowCallbackView.as_view(),
         name="runflow-callback",
     ),
+    path("files/<str:token>/", output_file, name="output-file"),
 ]

@@ -11,7 +11,7 @@ from django_q.brokers import get_broker
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
-from seedance.tasks import SUBMIT_RUN
+from seedance.queue import SUBMIT_RUN
 
 
 def queued_tasks() -> list[dict[str, Any]]:

@@ -87,8 +87,8 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
     deadline = time.monotonic() + 30
     headers = {"Authorization": f"Bearer {key.group(1)}"}
     with httpx.Client(base_url=base.group(1), headers=headers) as api:
-        while run["status"] != "succeeded":
-            assert run["status"] in ("queued", "running"), run
+        while run["status"] != "succeeded" or not run["output"]["outputs"][0]["url"]:
+            assert run["status"] in ("queued", "running", "succeeded"), run
             assert time.monotonic() < deadline, f"not succeeded within 30 s: {run}"
             time.sleep(0.25)
             run = api.get(f"/api/v1/runs/{run['id']}").json()

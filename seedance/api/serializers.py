@@ -6,6 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from seedance.models import Run
+from seedance.moderation import rejected_runs_billed
+from seedance.outputs import output_links
 from seedance.run_input import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, SEED_LIMIT
 from seedance.states import RunStatus
 
@@ -26,15 +28,25 @@ class RunCreateInputSerializer(serializers.Serializer[Any]):
 
 
 class OutputFileSerializer(serializers.Serializer[Any]):
-    url = serializers.URLField()
+    url = serializers.URLField(
+        allow_null=True, help_text="Our signed link, valid for an hour; null while copying."
+    )
     type = serializers.CharField()
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
     duration = serializers.FloatField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When our copy is deleted (the tenant's retention)."
+    )
 
 
 class RunOutputSerializer(serializers.Serializer[Any]):
     outputs = OutputFileSerializer(many=True)
+    withheld = serializers.ChoiceField(
+        choices=["pending_review", "rejected"],
+        allow_null=True,
+        help_text="Set when the video is held for NSFW review or was rejected.",
+    )
     seed = serializers.IntegerField(allow_null=True)
     nsfw_detected = serializers.BooleanField(allow_null=True)
     timing = serializers.DictField(allow_null=True)
@@ -45,9 +57,21 @@ class FailureSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
+WITHHELD: dict[str, str] = {
+    Run.Moderation.PENDING: "pending_review",
+    Run.Moderation.REJECTED: "rejected",
+}
+VISIBLE = (Run.Moderation.NONE, Run.Moderation.APPROVED)
+
+
+def _absolute(request: Any, path: str | None) -> str | None:
+    return request.build_absolute_uri(path) if request is not None and path else path
+
+
 class RunSerializer(serializers.ModelSerializer[Run]):
     output = serializers.SerializerMethodField()
     failure = serializers.SerializerMethodField()
+    billable = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
@@ -65,6 +89,7 @@ class RunSerializer(serializers.ModelSerializer[Run]):
             "output",
             "failure",
             "moderation",
+            "billable",
             "duration_ms",
             "created_at",
             "submitted_at",
@@ -77,15 +102,37 @@ class RunSerializer(serializers.ModelSerializer[Run]):
     def get_output(self, run: Run) -> dict[str, Any] | None:
         if run.status != RunStatus.SUCCEEDED:
             return None
+        withheld = WITHHELD.get(str(run.moderation))
+        links = [] if withheld else output_links(run)
+        request = self.context.get("request")
         return {
             "outputs": [
-                {name: entry.get(name) for name in ("url", "type", "width", "height", "duration")}
-                for entry in run.outputs
+                {
+                    **link.__dict__,
+                    "url": request.build_absolute_uri(link.url)
+                    if request and link.url
+                    else link.url,
+                }
+                for link in links
             ],
+            "withheld": withheld,
             "seed": run.result_seed,
             "nsfw_detected": run.nsfw_detected,
             "timing": run.timing,
         }
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_billable(self, run: Run) -> bool | None:
+        """Billed: a succeeded run, unless rejected while rejected runs are not billed
+        (then null while its review is pending)."""
+        if run.status != RunStatus.SUCCEEDED:
+            return False
+        if rejected_runs_billed() or run.moderation in (
+            Run.Moderation.NONE,
+            Run.Moderation.APPROVED,
+        ):
+            return True
+        return None if run.moderation == Run.Moderation.PENDING else False
 
     @extend_schema_field(FailureSerializer(allow_null=True))
     def get_failure(self, run: Run) -> dict[str, str] | None:

@@ -56,7 +56,9 @@ class RunCollectionApi(APIView):
             run_input=run_input,
             idempotency_key=_idempotency_key(request),
         )
-        response = Response(RunSerializer(run).data, status=status.HTTP_201_CREATED)
+        response = Response(
+            RunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -81,21 +83,23 @@ class RunCollectionApi(APIView):
             raise ValidationError(runs.errors)
         paginator = RunCursorPagination()
         page: list[Run] | None = paginator.paginate_queryset(runs.qs, request, view=self)
-        return paginator.get_paginated_response(RunSerializer(page, many=True).data)
+        return paginator.get_paginated_response(
+            RunSerializer(page, many=True, context={"request": request}).data
+        )
 
 
 class RunDetailApi(APIView):
     @extend_schema(operation_id="runs_retrieve", responses={200: RunSerializer})
     def get(self, request: Request, run_id: str) -> Response:
         run = selectors.run_get(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
-        return Response(RunSerializer(run).data)
+        return Response(RunSerializer(run, context={"request": request}).data)
 
 
 class RunCancelApi(APIView):
     @extend_schema(operation_id="runs_cancel", request=None, responses={200: RunSerializer})
     def post(self, request: Request, run_id: str) -> Response:
         run = run_cancel(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
-        return Response(RunSerializer(run).data)
+        return Response(RunSerializer(run, context={"request": request}).data)
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from seedance import tasks
+from seedance import queue
 from seedance.conf import setting
 from seedance.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, RunNotCancelable
 from seedance.models import IdempotencyKey, Run, Tenant
@@ -55,7 +55,7 @@ def run_create(
                 raise IdempotencyKeyInFlight(_IN_FLIGHT) from exc
         # robust: a broker hiccup must not turn a committed run into a 500 (and a retry
         # into a second run); the reconciler submits a run whose task never arrived.
-        transaction.on_commit(partial(tasks.enqueue_submit, run.id), robust=True)
+        transaction.on_commit(partial(queue.enqueue_submit, run.id), robust=True)
     return run, True
 
 

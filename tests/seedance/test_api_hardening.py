@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from seedance import tasks
+from seedance import queue
 from seedance.models import Run
 
 RUN = {"prompt": "a fox in snow", "duration": "4"}
@@ -64,7 +64,7 @@ def test_run_committed_before_the_broker_failed_is_still_a_201(
     def broker_down(run_id: Any) -> None:
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(tasks, "enqueue_submit", broker_down)
+    monkeypatch.setattr(queue, "enqueue_submit", broker_down)
     response = api_client.post(
         "/api/v1/runs", data=json.dumps(RUN), content_type="application/json"
     )

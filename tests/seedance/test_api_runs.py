@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from seedance.models import IdempotencyKey, Run, Tenant
+from seedance.models import IdempotencyKey, OutputFile, Run, Tenant
 from seedance.states import RunStatus
 from tests.queue import queued_submits
 
@@ -28,6 +28,7 @@ RUN_FIELDS = {
     "output",
     "failure",
     "moderation",
+    "billable",
     "duration_ms",
     "created_at",
     "submitted_at",
@@ -361,15 +362,28 @@ def test_succeeded_run_shows_its_output(api_client: APIClient, tenant: Tenant) -
         nsfw_detected=False,
         completed_at=timezone.now(),
     )
+    OutputFile.objects.create(run=run, index=0, width=1280, height=720, duration=5.0)
     body = api_client.get(detail_url(run.pk)).json()
     assert body["status"] == "succeeded"
     assert body["failure"] is None
+    assert body["billable"] is True
     assert body["output"] == {
-        "outputs": [{**output, "height": 720, "duration": 5.0}],
+        "outputs": [
+            {
+                "url": None,  # still being copied: Runflow's URL is never handed out
+                "type": "video/mp4",
+                "width": 1280,
+                "height": 720,
+                "duration": 5.0,
+                "expires_at": None,
+            }
+        ],
+        "withheld": None,
         "seed": 99,
         "nsfw_detected": False,
         "timing": None,
     }
+    assert "cdn.example" not in response_text(api_client.get(detail_url(run.pk)))
 
 
 def test_failed_run_shows_its_failure(api_client: APIClient, tenant: Tenant) -> None:
@@ -638,3 +652,7 @@ def test_cancel_takes_no_get(api_client: APIClient, tenant: Tenant) -> None:
     run = make_run(tenant)
     assert api_client.get(cancel_url(run.pk)).status_code == 405
     assert Run.objects.get(pk=run.pk).status == RunStatus.QUEUED
+
+
+def response_text(response: Any) -> str:
+    return response.content.decode()

@@ -123,6 +123,7 @@ def test_run_schema_lists_the_fields_the_api_returns(schema: dict[str, Any]) -> 
         "output",
         "failure",
         "moderation",
+        "billable",
         "duration_ms",
         "created_at",
         "submitted_at",

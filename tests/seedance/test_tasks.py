@@ -15,9 +15,9 @@ from django_q.brokers import get_broker
 from django_q.models import Schedule
 
 from seedance.models import Run
+from seedance.queue import TASK_PATHS
 from seedance.sandbox import SandboxServer
 from seedance.schedules import RECONCILE_SCHEDULE, ensure_schedules
-from seedance.tasks import TASK_PATHS
 from tests.conftest import CALLBACK_SECRET
 from tests.seedance.conftest import wait_for_run
 

@@ -1,0 +1,181 @@
+"""Our own copy of every output, and the only URLs we hand out for it.
+
+Runflow's output URLs are not ours to keep or to give away: after success each output is
+copied into our storage (any Django storage backend), and readers get signed, expiring
+links to a view that checks the run's moderation state and the file's retention.
+"""
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+from django.core import signing
+from django.core.files import File
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from seedance.conf import setting
+from seedance.models import OutputFile, Run
+from seedance.moderation import outputs_visible
+from seedance.states import RunStatus
+
+logger = logging.getLogger(__name__)
+
+SIGNING_SALT = "seedance.output-file"
+CHUNK_BYTES = 1024 * 1024
+
+
+class OutputTooLarge(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class OutputLink:
+    url: str | None
+    type: str
+    width: int | None
+    height: int | None
+    duration: float | None
+    expires_at: datetime | None
+
+
+def outputs_copy(run_id: UUID | str) -> int:
+    """Copy a succeeded run's outputs into storage; idempotent. Returns files copied now."""
+    run = Run.objects.select_related("tenant").filter(pk=run_id).first()
+    if (
+        run is None
+        or run.status != RunStatus.SUCCEEDED
+        or run.moderation == Run.Moderation.REJECTED
+    ):
+        return 0
+    copied = 0
+    for index, entry in enumerate(run.outputs):
+        record, _ = OutputFile.objects.get_or_create(
+            run=run,
+            index=index,
+            defaults={
+                "content_type": str(entry.get("type") or "video/mp4")[:100],
+                "width": entry.get("width"),
+                "height": entry.get("height"),
+                "duration": entry.get("duration"),
+            },
+        )
+        if record.copied_at is None and record.deleted_at is None and entry.get("url"):
+            copied += _copy_one(run, record, str(entry["url"]))
+    return copied
+
+
+def _copy_one(run: Run, record: OutputFile, url: str) -> int:
+    limit = int(setting("OUTPUT_MAX_BYTES"))
+    with tempfile.TemporaryFile() as buffer:
+        size = 0
+        with httpx.stream("GET", url, timeout=30.0, follow_redirects=True) as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes(CHUNK_BYTES):
+                size += len(chunk)
+                if size > limit:
+                    raise OutputTooLarge(f"output {record.index} of {run.pk} is over {limit} bytes")
+                buffer.write(chunk)
+        buffer.seek(0)
+        name = record.file.field.generate_filename(record, f"{run.pk}-{record.index}.mp4")
+        stored = record.file.storage.save(name, File(buffer))
+    now = timezone.now()
+    retention = run.tenant.output_retention_days
+    with transaction.atomic():
+        won = OutputFile.objects.filter(
+            pk=record.pk, copied_at__isnull=True, deleted_at__isnull=True
+        ).update(
+            file=stored,
+            size=size,
+            copied_at=now,
+            expires_at=now + timedelta(days=retention) if retention else None,
+        )
+        rejected = Run.objects.filter(pk=run.pk, moderation=Run.Moderation.REJECTED).exists()
+    if not won or rejected:
+        record.file.storage.delete(stored)  # a concurrent copy won, or the run was rejected
+        return 0
+    return 1
+
+
+def outputs_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete files past their tenant's retention; their links answer 410 from then on."""
+    now = now or timezone.now()
+    expired = list(
+        OutputFile.objects.filter(expires_at__lt=now, deleted_at__isnull=True).exclude(file="")
+    )
+    for record in expired:
+        record.file.delete(save=False)
+    OutputFile.objects.filter(pk__in=[r.pk for r in expired]).update(deleted_at=now)
+    return len(expired)
+
+
+def output_links(run: Run, files: list[OutputFile] | None = None) -> list[OutputLink]:
+    """What a reader may fetch: nothing while held or after rejection; a signed link per
+    copied file; no link yet for one still being copied."""
+    if run.status != RunStatus.SUCCEEDED or not outputs_visible(run):
+        return []
+    files = files if files is not None else list(run.files.all())
+    if not files:
+        return [_not_yet_copied(entry) for entry in run.outputs]
+    now = timezone.now()
+    return [
+        OutputLink(
+            url=signed_url(record) if _servable(record, now) else None,
+            type=record.content_type,
+            width=record.width,
+            height=record.height,
+            duration=record.duration,
+            expires_at=record.expires_at,
+        )
+        for record in files
+        if record.deleted_at is None
+    ]
+
+
+def _not_yet_copied(entry: dict[str, Any]) -> OutputLink:
+    """An output whose copy has not started: described, with no link yet."""
+    return OutputLink(
+        url=None,
+        type=str(entry.get("type") or "video/mp4"),
+        width=entry.get("width"),
+        height=entry.get("height"),
+        duration=entry.get("duration"),
+        expires_at=None,
+    )
+
+
+def signed_url(record: OutputFile) -> str:
+    token = signing.dumps(str(record.pk), salt=SIGNING_SALT)
+    return reverse("seedance:output-file", kwargs={"token": token})
+
+
+def file_for_token(token: str) -> OutputFile | None:
+    """The file a token grants, if the token is ours and fresh, and the file may be served."""
+    try:
+        file_id = signing.loads(
+            token, salt=SIGNING_SALT, max_age=int(setting("OUTPUT_URL_TTL_SECONDS"))
+        )
+    except signing.BadSignature:
+        return None
+    record = OutputFile.objects.select_related("run").filter(pk=file_id).first()
+    if record is None or not outputs_visible(record.run) or not _servable(record, timezone.now()):
+        return None
+    return record
+
+
+def _servable(record: OutputFile, now: datetime) -> bool:
+    return (
+        record.copied_at is not None
+        and record.deleted_at is None
+        and bool(record.file)
+        and (record.expires_at is None or record.expires_at > now)
+    )
+
+
+def links_as_dicts(links: list[OutputLink]) -> list[dict[str, Any]]:
+    return [link.__dict__ for link in links]

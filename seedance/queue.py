@@ -1,0 +1,24 @@
+"""Waking work up: enqueue functions and task paths. The database, not the queue, is the
+truth, so everything enqueued here is also found again by a scheduled task.
+
+Task paths are constants, checked by ``seedance.checks``, because django-q2 resolves a
+dotted path only when the task runs and a typo would fail silently in the worker.
+"""
+
+from uuid import UUID
+
+from django_q.tasks import async_task
+
+SUBMIT_RUN = "seedance.tasks.submit_run"
+RECONCILE_RUNS = "seedance.tasks.reconcile_runs"
+COPY_OUTPUTS = "seedance.tasks.copy_outputs"
+PURGE_OUTPUTS = "seedance.tasks.purge_outputs"
+TASK_PATHS = (SUBMIT_RUN, RECONCILE_RUNS, COPY_OUTPUTS, PURGE_OUTPUTS)
+
+
+def enqueue_submit(run_id: UUID | str) -> None:
+    async_task(SUBMIT_RUN, str(run_id), task_name=f"submit-{run_id}", group="seedance.submit")
+
+
+def enqueue_copy(run_id: UUID | str) -> None:
+    async_task(COPY_OUTPUTS, str(run_id), task_name=f"copy-{run_id}", group="seedance.copy")
