@@ -8,8 +8,11 @@ urlpatterns = [
     path("api/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("seedance.urls")),
     path("", include("billing.urls")),
+    path("", include("billing.portal.urls")),
+    path("", include("seedance.portal.urls")),
 ]
 # MEDIA_ROOT is never served directly: outputs go out only through signed links that check
 # the tenant's retention and the run's moderation state (seedance.files).

@@ -1,0 +1,1 @@
+"""Portal pages that show money: usage, caps and the price estimate (billing's views)."""

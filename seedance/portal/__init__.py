@@ -1,0 +1,1 @@
+"""The web portal for end users and tenant admins: server-rendered pages with htmx."""
