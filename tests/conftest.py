@@ -11,6 +11,8 @@ from seedance.models import Tenant
 from seedance.runflow.signing import REQUEST_ID_HEADER, SIGNATURE_HEADER, sign
 from seedance.services.keys import IssuedKey, api_key_issue
 
+pytest_plugins = ["tests.fixtures.services"]
+
 CALLBACK_SECRET = "whsec_test_current"
 OLD_CALLBACK_SECRET = "whsec_test_previous"
 

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,7 +23,11 @@ from seedance.transitions import Outcome, run_finish
 
 
 def run_create(
-    *, tenant: Tenant, run_input: RunInput, idempotency_key: str | None = None
+    *,
+    tenant: Tenant,
+    run_input: RunInput,
+    idempotency_key: str | None = None,
+    created_by: User | None = None,
 ) -> tuple[Run, bool]:
     """Insert a queued run and submit it once committed. Returns (run, created).
 
@@ -40,6 +45,7 @@ def run_create(
                 return previous, False
         run = Run.objects.create(
             tenant=tenant,
+            created_by=created_by,
             deadline_at=timezone.now() + timedelta(seconds=int(setting("RUN_DEADLINE_SECONDS"))),
             **run_input.as_dict(),
         )

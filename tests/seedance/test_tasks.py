@@ -1,24 +1,18 @@
 """The real worker on the configured broker (ORM, or Redis when REDIS_URL is set) takes a
 run created through the API all the way to succeeded, in another process."""
 
-import os
 import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_q.brokers import get_broker
 from django_q.models import Schedule
 
 from seedance.models import Run
 from seedance.queue import TASK_PATHS
-from seedance.sandbox import SandboxServer
 from seedance.schedules import RECONCILE_SCHEDULE, ensure_schedules
-from tests.conftest import CALLBACK_SECRET
 from tests.seedance.conftest import wait_for_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,37 +30,6 @@ def test_schedules_are_created_once_by_name() -> None:
     ensure_schedules()
     ensure_schedules()
     assert Schedule.objects.filter(name=RECONCILE_SCHEDULE).count() == 1
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@pytest.fixture
-def worker(sandbox: SandboxServer, live_server: Any) -> Iterator[subprocess.Popen[bytes]]:
-    broker = get_broker()
-    broker.purge_queue()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "RUNFLOW_BASE_URL": sandbox.base_url,
-        "RUNFLOW_API_KEY": "rf_live_test",
-        "RUNFLOW_CALLBACK_SECRETS": CALLBACK_SECRET,
-        "PUBLIC_BASE_URL": live_server.url,
-        "Q_WORKERS": "1",
-    }
-    process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env)
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.mark.django_db(transaction=True)

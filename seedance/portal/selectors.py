@@ -1,0 +1,52 @@
+"""The portal's reads, always scoped through ``Run.objects.for_tenant`` and the role."""
+
+from datetime import timedelta
+from statistics import median
+
+from django.db.models import QuerySet
+
+from seedance.models import Membership, Run
+from seedance.states import RunStatus
+
+ETA_SAMPLE_SIZE = 20
+HELD = "held"
+#: The status filters of the runs list; "held" is a succeeded run waiting for review.
+LIST_FILTERS = (*RunStatus.values, HELD)
+
+
+def runs_visible_to(membership: Membership) -> "QuerySet[Run]":
+    """A member sees the runs they made; a tenant admin sees every run of the tenant."""
+    runs = Run.objects.for_tenant(membership.tenant)
+    if membership.role != Membership.Role.ADMIN:
+        runs = runs.filter(created_by_id=membership.user_id)
+    return runs
+
+
+def run_list_for(membership: Membership, *, status: str = "") -> "QuerySet[Run]":
+    """The runs list: one query for any number of rows (the creator joined in)."""
+    runs = runs_visible_to(membership).select_related("created_by")
+    if status == HELD:
+        runs = runs.filter(moderation=Run.Moderation.PENDING)
+    elif status in RunStatus.values:
+        runs = runs.filter(status=status)
+    return runs.order_by("-created_at", "-id")
+
+
+def run_eta(run: Run) -> tuple[timedelta, int] | None:
+    """The median time to finish of the tenant's recent succeeded runs with the same
+    duration and resolution, and how many runs it comes from; None without any."""
+    recent = (
+        Run.objects.for_tenant(run.tenant)
+        .filter(
+            status=RunStatus.SUCCEEDED,
+            duration=run.duration,
+            resolution=run.resolution,
+            completed_at__isnull=False,
+        )
+        .order_by("-completed_at")
+        .values_list("created_at", "completed_at")[:ETA_SAMPLE_SIZE]
+    )
+    took = [completed - created for created, completed in recent]
+    if not took:
+        return None
+    return median(took), len(took)
