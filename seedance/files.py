@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
 
+from seedance.models import OutputFile
 from seedance.outputs import file_for_token
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -22,7 +23,15 @@ def output_file(request: HttpRequest, token: str) -> HttpResponseBase:
     record = file_for_token(token)
     if record is None:
         raise Http404("No such file, or no longer available.")
-    size = record.file.size
+    return file_response(request, record)
+
+
+def file_response(request: HttpRequest, record: OutputFile) -> HttpResponseBase:
+    """Our stored copy, whole or one byte range; the caller has decided it may be served."""
+    try:
+        size = record.file.size
+    except FileNotFoundError:
+        raise Http404("No such file, or no longer available.") from None
     handle = record.file.open("rb")
     requested = RANGE.match(request.headers.get("Range", "").strip())
     start, end = _byte_range(requested, size) if requested else (0, size - 1)

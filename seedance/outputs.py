@@ -98,12 +98,14 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
         rejected = Run.objects.filter(pk=run.pk, moderation=Run.Moderation.REJECTED).exists()
     if not won or rejected:
         record.file.storage.delete(stored)  # a concurrent copy won, or the run was rejected
+        if won:  # rejected while we copied: the record must not claim a file that is gone
+            OutputFile.objects.filter(pk=record.pk).update(deleted_at=timezone.now())
         return 0
     return 1
 
 
 def outputs_purge_expired(*, now: datetime | None = None) -> int:
-    """Delete files past their tenant's retention; their links answer 410 from then on."""
+    """Delete files past their tenant's retention; their links answer 404 from then on."""
     now = now or timezone.now()
     expired = list(
         OutputFile.objects.filter(expires_at__lt=now, deleted_at__isnull=True).exclude(file="")

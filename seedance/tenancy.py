@@ -50,6 +50,8 @@ def switch_tenant(request: HttpRequest, tenant_id: int) -> "Membership":
     """Make ``tenant_id`` the session's tenant, if the person belongs to it."""
     from seedance.models import Membership
 
+    if not request.user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
     membership = Membership.objects.select_related("tenant").get(
         user=request.user, tenant_id=tenant_id
     )

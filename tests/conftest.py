@@ -27,6 +27,8 @@ def _seedance_settings(settings: Any, tmp_path: Any) -> None:
         "ADMISSION_HOOKS": ["billing.limits.admit_run"],
     }
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Production's PBKDF2 costs ~0.5 s a password by design; tests hash cheaply.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

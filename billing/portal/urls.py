@@ -1,11 +1,19 @@
+"""billing's portal pages, linked from seedance's templates by URL name only."""
+
 from django.urls import path
 
-from seedance.portal.placeholder import not_built_yet
+from billing.portal import views
 
 app_name = "billing_portal"
 
 urlpatterns = [
-    path("usage/", not_built_yet, name="usage"),
-    path("usage/estimate/", not_built_yet, name="estimate"),
-    path("manage/caps/", not_built_yet, name="caps"),
+    path("usage/", views.UsageView.as_view(), name="usage"),
+    path("usage/estimate/", views.EstimateView.as_view(), name="estimate"),
+    path("manage/caps/", views.CapsView.as_view(), name="caps"),
+    path("manage/caps/end-users/", views.EndUserLimitAddView.as_view(), name="end-user-limit-add"),
+    path(
+        "manage/caps/end-users/<int:limit_id>/remove/",
+        views.EndUserLimitRemoveView.as_view(),
+        name="end-user-limit-remove",
+    ),
 ]

@@ -46,7 +46,11 @@ def run_eta(run: Run) -> tuple[timedelta, int] | None:
         .order_by("-completed_at")
         .values_list("created_at", "completed_at")[:ETA_SAMPLE_SIZE]
     )
-    took = [completed - created for created, completed in recent]
+    took = [
+        (completed - created).total_seconds()
+        for created, completed in recent
+        if created is not None and completed is not None
+    ]
     if not took:
         return None
-    return median(took), len(took)
+    return timedelta(seconds=median(took)), len(took)

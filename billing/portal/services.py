@@ -1,0 +1,191 @@
+"""The portal's money reads and writes: this month's usage, budgets, caps and overrides.
+
+Amounts come from the ledger (``usage_summary``) and the caps' own arithmetic
+(``spend_status``), never recomputed here, so the page shows what the bill will say.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.limits import spend_status, tenant_billing_for_update
+from billing.models import EndUserLimit, RunCharge, TenantBilling
+from billing.selectors import UsageGroup, UsageTotals, usage_summary
+from seedance.models import Person, Tenant
+
+CENTS = Decimal("0.01")
+PORTAL_PREFIX = "portal:"
+
+
+def usd(amount: Decimal) -> str:
+    """Dollars and cents, rounded half up like an invoice: ``$1.21``."""
+    return f"${amount.quantize(CENTS, rounding=ROUND_HALF_UP):,}"
+
+
+def usd_per_second(price: Decimal) -> str:
+    """A unit price with every significant digit, at least cents: ``$0.2419/s``."""
+    digits = max(2, -price.normalize().as_tuple().exponent)  # type: ignore[operator]
+    return f"${price:.{digits}f}/s"
+
+
+def month_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """The UTC calendar month holding ``moment``: [first day 00:00, next first day)."""
+    start = moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    return start, end
+
+
+@dataclass(frozen=True)
+class Budget:
+    label: str
+    spent: Decimal
+    cap: Decimal | None
+    remaining: Decimal | None
+
+
+@dataclass(frozen=True)
+class EndUserUsage:
+    end_user_id: str
+    label: str
+    usage: UsageGroup
+
+
+@dataclass(frozen=True)
+class UsageOverview:
+    start: datetime
+    end: datetime
+    totals: UsageTotals
+    days: list[UsageGroup]
+    #: Per end user, for tenant admins; None when the viewer may not see it.
+    end_users: list[EndUserUsage] | None
+    budgets: list[Budget]
+    in_flight: int
+    max_in_flight: int | None
+
+    @property
+    def in_flight_remaining(self) -> int | None:
+        return None if self.max_in_flight is None else max(self.max_in_flight - self.in_flight, 0)
+
+
+def person_end_user_id(*, user_id: int) -> str:
+    """The ``portal:<uuid>`` end_user_id a person's portal runs carry."""
+    person, _ = Person.objects.get_or_create(user_id=user_id)
+    return person.end_user_id
+
+
+def usage_overview(
+    *, tenant: Tenant, end_user_id: str | None, include_end_users: bool, now: datetime | None = None
+) -> UsageOverview:
+    """This month's ledger for the tenant, or for one end user when ``end_user_id`` is set."""
+    start, end = month_bounds(now or timezone.now())
+    by_day = usage_summary(
+        tenant=tenant, start=start, end=end, group_by="day", end_user_id=end_user_id
+    )
+    end_users = None
+    if include_end_users:
+        groups = usage_summary(tenant=tenant, start=start, end=end, group_by="end_user_id").groups
+        labels = end_user_labels([group.key for group in groups])
+        end_users = [
+            EndUserUsage(end_user_id=group.key, label=labels[group.key], usage=group)
+            for group in sorted(groups, key=lambda group: group.amount, reverse=True)
+        ]
+    billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+    in_flight = RunCharge.objects.filter(tenant=tenant, state=RunCharge.State.RESERVED)
+    if end_user_id is None:
+        status = spend_status(tenant=tenant)
+        budgets = [_budget("Tenant, this month", status.spent, status.cap)]
+    else:
+        status = spend_status(tenant=tenant, end_user_id=end_user_id)
+        budgets = [_budget("You, this month", status.spent, status.cap)]
+        in_flight = in_flight.filter(end_user_id=end_user_id)
+    return UsageOverview(
+        start=start,
+        end=end,
+        totals=by_day.totals,
+        days=by_day.groups,
+        end_users=end_users,
+        budgets=budgets,
+        in_flight=in_flight.count(),
+        max_in_flight=billing.max_in_flight_runs if billing else None,
+    )
+
+
+def end_user_labels(end_user_ids: list[str]) -> dict[str, str]:
+    """Readable names: a portal person's username, else the tenant app's own id."""
+    public_ids: dict[uuid.UUID, str] = {}
+    for end_user_id in end_user_ids:
+        if end_user_id.startswith(PORTAL_PREFIX):
+            try:
+                public_ids[uuid.UUID(end_user_id.removeprefix(PORTAL_PREFIX))] = end_user_id
+            except ValueError:
+                continue
+    names = {
+        public_ids[person.public_id]: f"{person.user.get_username()} (portal)"
+        for person in Person.objects.filter(public_id__in=public_ids).select_related("user")
+    }
+    return {
+        end_user_id: names.get(end_user_id) or end_user_id or "(no end user)"
+        for end_user_id in end_user_ids
+    }
+
+
+def _budget(label: str, spent: Decimal, cap: Decimal | None) -> Budget:
+    remaining = None if cap is None else max(cap - spent, Decimal(0))
+    return Budget(label=label, spent=spent, cap=cap, remaining=remaining)
+
+
+def days_of_month(start: datetime) -> list[date]:
+    first = start.date()
+    _, end = month_bounds(start)
+    return [first.replace(day=day) for day in range(1, (end.date() - first).days + 1)]
+
+
+def tenant_caps_update(
+    *,
+    tenant: Tenant,
+    monthly_spend_cap: Decimal | None,
+    max_in_flight_runs: int | None,
+    end_user_monthly_spend_cap: Decimal | None,
+) -> TenantBilling:
+    """Set the tenant's caps (None: no cap) under the same row lock admission takes."""
+    for value in (monthly_spend_cap, max_in_flight_runs, end_user_monthly_spend_cap):
+        if value is not None and value < 0:
+            raise ValueError("A cap cannot be negative.")
+    with transaction.atomic():
+        billing = tenant_billing_for_update(tenant)
+        billing.monthly_spend_cap = monthly_spend_cap
+        billing.max_in_flight_runs = max_in_flight_runs
+        billing.end_user_monthly_spend_cap = end_user_monthly_spend_cap
+        billing.save(
+            update_fields=[
+                "monthly_spend_cap",
+                "max_in_flight_runs",
+                "end_user_monthly_spend_cap",
+                "updated_at",
+            ]
+        )
+    return billing
+
+
+def end_user_limit_set(
+    *, tenant: Tenant, end_user_id: str, monthly_spend_cap: Decimal
+) -> EndUserLimit:
+    if monthly_spend_cap < 0:
+        raise ValueError("A cap cannot be negative.")
+    limit, _ = EndUserLimit.objects.update_or_create(
+        tenant=tenant, end_user_id=end_user_id, defaults={"monthly_spend_cap": monthly_spend_cap}
+    )
+    return limit
+
+
+def end_user_limit_remove(*, tenant: Tenant, limit_id: int) -> None:
+    """Remove one of the tenant's overrides; another tenant's id is DoesNotExist."""
+    EndUserLimit.objects.get(tenant=tenant, pk=limit_id).delete()

@@ -1,0 +1,171 @@
+"""billing's portal pages: usage, the live price estimate fragment, and the caps page.
+
+Views stay thin: they read the membership (seedance.portal.access), call one service or
+selector, and render. seedance links here by URL name and never imports billing.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+from django.views.generic import TemplateView
+
+from billing.models import EndUserLimit, TenantBilling
+from billing.portal.forms import CapsForm, EndUserLimitForm
+from billing.portal.services import (
+    days_of_month,
+    end_user_labels,
+    end_user_limit_remove,
+    end_user_limit_set,
+    person_end_user_id,
+    tenant_caps_update,
+    usage_overview,
+    usd,
+    usd_per_second,
+)
+from billing.portal.svg import daily_bar_chart
+from billing.pricing import price_estimate
+from seedance.models import Membership
+from seedance.portal.access import PortalMixin
+from seedance.portal.manage_views import AdminOnlyMixin
+from seedance.run_input import DURATIONS, RESOLUTIONS
+
+
+class UsageView(PortalMixin, TemplateView):
+    """This month: totals, a per-day chart, budgets; per end user for tenant admins."""
+
+    template_name = "billing/usage.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        is_admin = self.membership.role == Membership.Role.ADMIN
+        overview = usage_overview(
+            tenant=self.membership.tenant,
+            end_user_id=None if is_admin else person_end_user_id(user_id=self.membership.user_id),
+            include_end_users=is_admin,
+        )
+        by_day = {group.key: group for group in overview.days}
+        month = overview.start.strftime("%B %Y")
+        days = days_of_month(overview.start)
+        chart = daily_bar_chart(
+            chart_id="usage-chart",
+            days=days,
+            values={
+                day: by_day[day.isoformat()].amount for day in days if day.isoformat() in by_day
+            },
+            title=f"Amount per day, {month}",
+            description=(
+                f"{len(overview.days)} days with usage in {month}; "
+                f"{overview.totals.seconds} seconds, {usd(overview.totals.amount)} in total."
+            ),
+            value_label=usd,
+            bar_note=lambda day: f" · {by_day[day.isoformat()].seconds} s",
+        )
+        context.update(
+            overview=overview,
+            month=month,
+            chart=chart,
+            is_admin=is_admin,
+            total_amount=usd(overview.totals.amount),
+        )
+        return context
+
+
+class EstimateView(PortalMixin, View):
+    """An htmx fragment: what a run with these settings will bill, as the ledger bills it."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        resolution = request.GET.get("resolution", "720p")
+        duration = request.GET.get("duration", "auto")
+        if resolution not in RESOLUTIONS or duration not in DURATIONS:
+            return render(
+                request,
+                "billing/estimate.html",
+                {"error": "Pick a resolution and a duration (auto or 4 to 15 s)."},
+                status=400,
+            )
+        estimate = price_estimate(
+            tenant=self.membership.tenant, resolution=resolution, duration=duration
+        )
+        return render(
+            request,
+            "billing/estimate.html",
+            {
+                "estimate": estimate,
+                "low": usd(estimate.min_amount),
+                "high": usd(estimate.max_amount),
+                "unit": usd_per_second(estimate.unit_price),
+                "is_range": estimate.min_seconds != estimate.max_seconds,
+            },
+        )
+
+
+class CapsView(PortalMixin, AdminOnlyMixin, TemplateView):
+    """Tenant admins: the tenant's spend and concurrency caps, and per-end-user overrides."""
+
+    template_name = "billing/caps.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        tenant = self.membership.tenant
+        if "form" not in context:
+            billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+            context["form"] = CapsForm(
+                initial={
+                    "monthly_spend_cap": _plain(billing.monthly_spend_cap if billing else None),
+                    "max_in_flight_runs": billing.max_in_flight_runs if billing else None,
+                    "end_user_monthly_spend_cap": _plain(
+                        billing.end_user_monthly_spend_cap if billing else None
+                    ),
+                }
+            )
+        context.setdefault("limit_form", EndUserLimitForm())
+        limits = list(EndUserLimit.objects.filter(tenant=tenant).order_by("end_user_id"))
+        labels = end_user_labels([limit.end_user_id for limit in limits])
+        context["limits"] = [(limit, labels[limit.end_user_id]) for limit in limits]
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = CapsForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        tenant_caps_update(tenant=self.membership.tenant, **form.cleaned_data)
+        messages.success(request, "Caps saved.")
+        return redirect("billing_portal:caps")
+
+
+class EndUserLimitAddView(CapsView):
+    """Add or change one end user's monthly cap; errors re-render the caps page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = EndUserLimitForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(limit_form=form))
+        end_user_limit_set(tenant=self.membership.tenant, **form.cleaned_data)
+        messages.success(request, f"Cap set for {form.cleaned_data['end_user_id']}.")
+        return redirect("billing_portal:caps")
+
+
+class EndUserLimitRemoveView(PortalMixin, AdminOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, limit_id: int) -> HttpResponse:
+        try:
+            end_user_limit_remove(tenant=self.membership.tenant, limit_id=limit_id)
+        except EndUserLimit.DoesNotExist:
+            raise Http404("No such override.") from None
+        messages.success(request, "Override removed.")
+        return redirect("billing_portal:caps")
+
+
+def _plain(amount: Decimal | None) -> Decimal | None:
+    """A stored cap as a person typed it: 100.000000 shows as 100.00."""
+    if amount is None:
+        return None
+    cents = amount.quantize(Decimal("0.01"))
+    return cents if cents == amount else amount.normalize()

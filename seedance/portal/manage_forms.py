@@ -1,0 +1,42 @@
+"""Forms for the tenant admin pages: input checks only; the rules live in the services."""
+
+from django import forms
+
+from seedance.models import ApiKey, Membership, Tenant
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Key name",
+        max_length=ApiKey._meta.get_field("name").max_length,
+        help_text="Where the key is used, e.g. “Production server”.",
+        widget=forms.TextInput(attrs={"id": "key-name", "autocomplete": "off"}),
+    )
+
+
+class MemberAddForm(forms.Form):
+    identifier = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        help_text="Someone new gets an email with a link to set their password.",
+        widget=forms.TextInput(attrs={"id": "member-identifier", "autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices,
+        initial=Membership.Role.MEMBER,
+        widget=forms.Select(attrs={"id": "member-role"}),
+    )
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class TenantSettingsForm(forms.Form):
+    name = forms.CharField(max_length=Tenant._meta.get_field("name").max_length)
+    output_retention_days = forms.IntegerField(
+        label="Keep videos for (days)",
+        required=False,
+        min_value=1,
+        help_text="Our copy of each video is deleted after this many days. Blank: keep forever.",
+    )

@@ -1,0 +1,147 @@
+"""Tenant admin writes: members (add, invite, change role, remove) and tenant settings.
+
+API keys are issued and revoked by seedance.services.keys; this module adds only what the
+admin pages need beyond it. Refusals raise ``ManageRefused`` with a message for the person.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.http import HttpRequest
+
+from seedance.models import Membership, Tenant
+
+INVITE_SUBJECT_TEMPLATE = "portal/manage/invite_subject.html"
+INVITE_EMAIL_TEMPLATE = "portal/manage/invite_email.html"
+
+
+class ManageRefused(Exception):
+    """A tenant admin asked for something the rules forbid (e.g. removing the last admin)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class MemberAdded:
+    membership: Membership
+    #: True when a new user was made (unusable password): they need an invitation email.
+    user_created: bool
+
+
+def member_add(*, tenant: Tenant, identifier: str, role: str) -> MemberAdded:
+    """Add an existing user (by username or email), or create one for a new email address."""
+    identifier = identifier.strip()
+    user_created = False
+    with transaction.atomic():
+        user = _find_user(identifier)
+        if user is None:
+            if "@" not in identifier:
+                raise ManageRefused(
+                    f"No user named {identifier!r}. Give an email address to invite someone new."
+                )
+            user = User.objects.create_user(username=_free_username(identifier), email=identifier)
+            user_created = True
+        if Membership.objects.for_tenant(tenant).filter(user=user).exists():
+            raise ManageRefused(f"{user.get_username()} is already a member.")
+        membership = Membership.objects.create(tenant=tenant, user=user, role=role)
+    return MemberAdded(membership=membership, user_created=user_created)
+
+
+def member_invite_send(*, membership: Membership, request: HttpRequest) -> None:
+    """Email a password-set link through Django's PasswordResetForm (console in dev)."""
+    form = _InviteForm(user=membership.user, data={"email": membership.user.email})
+    if form.is_valid():
+        form.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name=INVITE_SUBJECT_TEMPLATE,
+            email_template_name=INVITE_EMAIL_TEMPLATE,
+            extra_email_context={"tenant_name": membership.tenant.name},
+        )
+
+
+def member_role_set(*, tenant: Tenant, membership_id: int, role: str) -> Membership:
+    """Change a member's role; the tenant always keeps at least one admin."""
+    with transaction.atomic():
+        membership = _locked_membership(tenant, membership_id)
+        if membership.role == Membership.Role.ADMIN and role != Membership.Role.ADMIN:
+            _refuse_if_last_admin(tenant, membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def member_remove(*, tenant: Tenant, membership_id: int) -> Membership:
+    """Remove a member (the user stays); never the tenant's last admin."""
+    with transaction.atomic():
+        membership = _locked_membership(tenant, membership_id)
+        if membership.role == Membership.Role.ADMIN:
+            _refuse_if_last_admin(tenant, membership)
+        membership.delete()
+    return membership
+
+
+def tenant_settings_update(
+    *, tenant: Tenant, name: str, output_retention_days: int | None
+) -> Tenant:
+    """Rename the tenant and set how long our copies of its videos are kept (None: forever)."""
+    if output_retention_days is not None and output_retention_days < 1:
+        raise ManageRefused("Keep videos for at least one day, or leave it blank.")
+    tenant.name = name
+    tenant.output_retention_days = output_retention_days
+    tenant.save(update_fields=["name", "output_retention_days"])
+    return tenant
+
+
+def _find_user(identifier: str) -> User | None:
+    if "@" in identifier:
+        users = list(User.objects.filter(email__iexact=identifier, is_active=True)[:2])
+        if len(users) > 1:
+            raise ManageRefused(f"Several users have {identifier}; give a username instead.")
+        if users:
+            return users[0]
+    return User.objects.filter(username=identifier).first()
+
+
+def _free_username(email: str) -> str:
+    base = email[:140]
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _locked_membership(tenant: Tenant, membership_id: int) -> Membership:
+    return (
+        Membership.objects.for_tenant(tenant)
+        .select_for_update()
+        .select_related("user")
+        .get(pk=membership_id)
+    )
+
+
+def _refuse_if_last_admin(tenant: Tenant, membership: Membership) -> None:
+    admins = list(
+        Membership.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(role=Membership.Role.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if admins == [membership.pk]:
+        raise ManageRefused("A tenant needs at least one admin: make someone else an admin first.")
+
+
+class _InviteForm(PasswordResetForm):
+    """PasswordResetForm skips users without a usable password; an invitee has none yet."""
+
+    def __init__(self, *, user: User, data: dict[str, str]) -> None:
+        super().__init__(data=data)
+        self._user = user
+
+    def get_users(self, email: str) -> list[User]:
+        return [self._user] if self._user.is_active and self._user.email else []

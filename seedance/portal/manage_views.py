@@ -1,0 +1,185 @@
+"""Tenant admin pages: the hub, API keys, members and the tenant's settings.
+
+Every page is for the tenant's admins only: anyone else gets a 404, as does another
+tenant's object id. Each view reads the membership (seedance.portal.access), calls one
+service and renders or redirects.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+from django.views.generic import TemplateView
+
+from seedance.models import ApiKey, Membership
+from seedance.portal.access import PortalMixin
+from seedance.portal.manage_forms import (
+    ApiKeyCreateForm,
+    MemberAddForm,
+    MemberRoleForm,
+    TenantSettingsForm,
+)
+from seedance.portal.manage_services import (
+    ManageRefused,
+    member_add,
+    member_invite_send,
+    member_remove,
+    member_role_set,
+    tenant_settings_update,
+)
+from seedance.services.keys import api_key_issue, api_key_revoke
+
+
+class AdminOnlyMixin(View):
+    """Place after PortalMixin: a non-admin gets a 404, so manage pages are not revealed."""
+
+    membership: Membership
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if self.membership.role != Membership.Role.ADMIN:
+            raise Http404("No such page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ManageHomeView(PortalMixin, AdminOnlyMixin, TemplateView):
+    template_name = "portal/manage/home.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        tenant = self.membership.tenant
+        context["active_keys"] = (
+            ApiKey.objects.for_tenant(tenant).filter(revoked_at__isnull=True).count()
+        )
+        context["member_count"] = Membership.objects.for_tenant(tenant).count()
+        return context
+
+
+class KeysView(PortalMixin, AdminOnlyMixin, TemplateView):
+    """The tenant's API keys; a new key's secret is in this one response and never again."""
+
+    template_name = "portal/manage/keys.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", ApiKeyCreateForm())
+        context["keys"] = ApiKey.objects.for_tenant(self.membership.tenant).order_by(
+            "revoked_at", "-created_at"
+        )
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ApiKeyCreateForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        issued = api_key_issue(tenant=self.membership.tenant, name=form.cleaned_data["name"])
+        response = self.render_to_response(self.get_context_data(new_key=issued))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class KeyRevokeView(PortalMixin, AdminOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, key_id: int) -> HttpResponse:
+        tenant = self.membership.tenant
+        key = get_object_or_404(ApiKey.objects.for_tenant(tenant), pk=key_id)
+        api_key_revoke(tenant=tenant, key_id=key.pk)
+        messages.success(request, f"Key “{key.name}” ({key.prefix}…) revoked.")
+        return redirect("portal:keys")
+
+
+class MembersView(PortalMixin, AdminOnlyMixin, TemplateView):
+    template_name = "portal/manage/members.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", MemberAddForm())
+        context["members"] = (
+            Membership.objects.for_tenant(self.membership.tenant)
+            .select_related("user")
+            .order_by("user__username")
+        )
+        context["roles"] = Membership.Role.choices
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = MemberAddForm(request.POST)
+        if form.is_valid():
+            try:
+                added = member_add(tenant=self.membership.tenant, **form.cleaned_data)
+            except ManageRefused as refused:
+                form.add_error("identifier", refused.message)
+            else:
+                name = added.membership.user.get_username()
+                if added.user_created:
+                    member_invite_send(membership=added.membership, request=request)
+                    messages.success(request, f"Invited {name}: they got a link to set a password.")
+                else:
+                    messages.success(request, f"Added {name}.")
+                return redirect("portal:members")
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class MemberRoleView(PortalMixin, AdminOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, membership_id: int) -> HttpResponse:
+        tenant = self.membership.tenant
+        target = get_object_or_404(Membership.objects.for_tenant(tenant), pk=membership_id)
+        form = MemberRoleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Pick a role.")
+            return redirect("portal:members")
+        try:
+            member_role_set(tenant=tenant, membership_id=target.pk, role=form.cleaned_data["role"])
+        except ManageRefused as refused:
+            messages.error(request, refused.message)
+            return redirect("portal:members")
+        messages.success(request, "Role changed.")
+        if target.pk == self.membership.pk and form.cleaned_data["role"] != Membership.Role.ADMIN:
+            return redirect("portal:home")
+        return redirect("portal:members")
+
+
+class MemberRemoveView(PortalMixin, AdminOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, membership_id: int) -> HttpResponse:
+        tenant = self.membership.tenant
+        target = get_object_or_404(Membership.objects.for_tenant(tenant), pk=membership_id)
+        try:
+            removed = member_remove(tenant=tenant, membership_id=target.pk)
+        except ManageRefused as refused:
+            messages.error(request, refused.message)
+            return redirect("portal:members")
+        messages.success(request, f"Removed {removed.user.get_username()} from {tenant.name}.")
+        return redirect("portal:home" if target.pk == self.membership.pk else "portal:members")
+
+
+class TenantSettingsView(PortalMixin, AdminOnlyMixin, TemplateView):
+    template_name = "portal/manage/settings.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        tenant = self.membership.tenant
+        context.setdefault(
+            "form",
+            TenantSettingsForm(
+                initial={"name": tenant.name, "output_retention_days": tenant.output_retention_days}
+            ),
+        )
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = TenantSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                tenant_settings_update(tenant=self.membership.tenant, **form.cleaned_data)
+            except ManageRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(request, "Settings saved.")
+                return redirect("portal:tenant-settings")
+        return self.render_to_response(self.get_context_data(form=form))

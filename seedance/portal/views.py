@@ -1,0 +1,251 @@
+"""Portal pages: thin views over forms, selectors and services.
+
+Every view goes through ``PortalMixin`` (sign-in plus the membership check of
+``seedance.tenancy.current_membership``), and every run is looked up inside
+``runs_visible_to(membership)``, so a run out of scope is a 404 like a missing one.
+"""
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode, urlparse
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import TemplateView
+
+from seedance.api.serializers import RunSerializer
+from seedance.exceptions import InvalidRunInput, LimitExceeded, PaymentRequired, RunNotCancelable
+from seedance.models import Membership, Person, Run
+from seedance.moderation import rejected_runs_billed
+from seedance.outputs import output_links
+from seedance.portal.access import PortalMixin
+from seedance.portal.forms import RunForm
+from seedance.portal.selectors import LIST_FILTERS, run_eta, run_list_for, runs_visible_to
+from seedance.run_input import parse_run_input
+from seedance.services.runs import run_cancel, run_create
+from seedance.states import RunStatus
+from seedance.tenancy import switch_tenant
+
+RUNS_PER_PAGE = 20
+
+
+class HomeView(PortalMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return redirect("portal:run-list")
+
+
+class SwitchTenantView(PortalMixin, View):
+    """POST ``tenant``: work in that tenant from now on (404 if not a member)."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            switch_tenant(request, int(request.POST.get("tenant", "")))
+        except (ValueError, Membership.DoesNotExist):
+            raise Http404("No such tenant.") from None
+        return HttpResponseRedirect(_back_after_switch(request))
+
+
+class RunCreateView(PortalMixin, TemplateView):
+    template_name = "portal/run_create.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        source = self._source_run(request.GET.get("from"))
+        initial: dict[str, Any] = {}
+        if source is not None:
+            initial = {
+                "prompt": source.prompt,
+                "aspect_ratio": source.aspect_ratio,
+                "duration": source.duration,
+                "resolution": source.resolution,
+                "generate_audio": source.generate_audio,
+                "seed": source.seed if source.seed is not None else source.result_seed,
+            }
+        return self.render_to_response(
+            self.get_context_data(form=RunForm(initial=initial), source=source)
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = RunForm(request.POST)
+        if form.is_valid():
+            person, _ = Person.objects.get_or_create(user=self.membership.user)
+            try:
+                run_input = parse_run_input(form.run_input_data(end_user_id=person.end_user_id))
+                run, _ = run_create(
+                    tenant=self.membership.tenant,
+                    run_input=run_input,
+                    created_by=self.membership.user,
+                )
+            except InvalidRunInput as exc:
+                form.add_input_errors(exc)
+            except (LimitExceeded, PaymentRequired) as exc:
+                form.add_error(None, exc.message or "This run is over a limit of your account.")
+            else:
+                return redirect("portal:run-detail", run_id=run.pk)
+        return self.render_to_response(self.get_context_data(form=form, source=None), status=200)
+
+    def _source_run(self, run_id: str | None) -> Run | None:
+        if not run_id:
+            return None
+        return _visible_run_or_404(self.membership, run_id)
+
+
+class RunListView(PortalMixin, TemplateView):
+    template_name = "portal/run_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(_runs_page(self.request, self.membership))
+        return context
+
+
+class RunRowsView(RunListView):
+    """The runs table's body alone, polled by htmx while a run on the page is in progress."""
+
+    template_name = "portal/_run_rows.html"
+
+
+class RunDetailView(PortalMixin, TemplateView):
+    template_name = "portal/run_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        run = _visible_run_or_404(self.membership, kwargs["run_id"])
+        context.update(run_status_context(run))
+        return context
+
+
+class RunStatusView(RunDetailView):
+    """The run page's live part alone, polled by htmx until the run is settled."""
+
+    template_name = "portal/_run_status.html"
+
+
+class RunCancelView(PortalMixin, View):
+    def post(self, request: HttpRequest, run_id: UUID) -> HttpResponse:
+        run = _visible_run_or_404(self.membership, run_id)
+        try:
+            run_cancel(tenant=self.membership.tenant, run_id=run.pk)
+        except RunNotCancelable as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Run canceled. Nothing was sent and nothing is billed.")
+        return redirect("portal:run-detail", run_id=run.pk)
+
+
+def run_status_context(run: Run) -> dict[str, Any]:
+    """What the run page and its polled fragment show."""
+    now = timezone.now()
+    succeeded = run.status == RunStatus.SUCCEEDED
+    links = output_links(run)
+    video = next((link for link in links if link.url), None)
+    held = succeeded and run.moderation == Run.Moderation.PENDING
+    rejected = succeeded and run.moderation == Run.Moderation.REJECTED
+    preparing = succeeded and not held and not rejected and video is None
+    in_progress = run.status in RunStatus.in_progress()
+    context: dict[str, Any] = {
+        "run": run,
+        "status_label": "held" if held else run.status,
+        "in_progress": in_progress,
+        "held": held,
+        "rejected": rejected,
+        "rejected_billed": rejected_runs_billed(),
+        "video": video,
+        "preparing": preparing,
+        "polling": in_progress or preparing,
+        "cancelable": (
+            run.status == RunStatus.QUEUED
+            and run.claimed_at is None
+            and run.provider_run_id is None
+        ),
+        "billable": RunSerializer().get_billable(run),
+        "estimate_query": urlencode({"resolution": run.resolution, "duration": run.duration}),
+        "seed_used": run.result_seed if run.result_seed is not None else run.seed,
+        "total_time": _duration_text(run.completed_at - run.created_at)
+        if run.completed_at
+        else None,
+        "generation_time": _duration_text(timedelta(milliseconds=run.duration_ms))
+        if run.duration_ms
+        else None,
+    }
+    if in_progress:
+        context.update(_progress(run, now))
+    return context
+
+
+def _progress(run: Run, now: Any) -> dict[str, Any]:
+    elapsed = now - run.created_at
+    progress: dict[str, Any] = {"elapsed": _duration_text(elapsed), "eta": None}
+    estimate = run_eta(run)
+    if estimate is not None:
+        typical, sample = estimate
+        remaining = typical - elapsed
+        progress.update(
+            eta=_duration_text(remaining) if remaining.total_seconds() > 0 else None,
+            overdue=remaining.total_seconds() <= 0,
+            typical=_duration_text(typical),
+            sample=sample,
+            percent=min(95, max(3, int(100 * elapsed / typical))) if typical else 95,
+        )
+    return progress
+
+
+def _runs_page(request: HttpRequest, membership: Membership) -> dict[str, Any]:
+    status = request.GET.get("status", "")
+    if status not in LIST_FILTERS:
+        status = ""
+    paginator = Paginator(run_list_for(membership, status=status), RUNS_PER_PAGE)
+    page: Page[Run] = paginator.get_page(request.GET.get("page"))
+    runs = list(page.object_list)
+    query = {"status": status} if status else {}
+    return {
+        "page_obj": page,
+        "runs": runs,
+        "status": status,
+        "filters": [("", "All"), *((name, name.capitalize()) for name in LIST_FILTERS)],
+        "polling": any(run.status in RunStatus.in_progress() for run in runs),
+        "rows_query": urlencode({**query, "page": page.number}),
+        "filter_query": urlencode(query),
+        "show_creator": membership.role == Membership.Role.ADMIN,
+    }
+
+
+def _visible_run_or_404(membership: Membership, run_id: UUID | str) -> Run:
+    try:
+        pk = run_id if isinstance(run_id, UUID) else UUID(str(run_id))
+    except ValueError:
+        raise Http404("No such run.") from None
+    return get_object_or_404(runs_visible_to(membership).select_related("tenant"), pk=pk)
+
+
+def _back_after_switch(request: HttpRequest) -> str:
+    """Back where the person was, unless that page belongs to one object of the old
+    tenant (a run page would now be a 404): then the runs list."""
+    fallback = reverse("portal:run-list")
+    target = request.POST.get("next") or request.headers.get("referer", "")
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return fallback
+    try:
+        match = resolve(urlparse(target).path)
+    except Resolver404:
+        return fallback
+    return fallback if match.kwargs else target
+
+
+def _duration_text(value: timedelta) -> str:
+    seconds = max(0, int(value.total_seconds()))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"
