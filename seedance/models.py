@@ -96,8 +96,8 @@ class Run(models.Model):
         R9_16 = "9:16"
 
     class Resolution(models.TextChoices):
-        P480 = "480p"
-        P720 = "720p"
+        P480 = "480p", "480p"
+        P720 = "720p", "720p"
 
     class Moderation(models.TextChoices):
         NONE = "none", "Not needed"

@@ -229,19 +229,18 @@ def test_deadline_never_fails_a_run_that_got_its_provider_id_meanwhile(
 def test_one_troubled_run_never_stops_the_pass(
     tenant: Any, sandbox: SandboxServer, eager: None
 ) -> None:
+    sandbox.faults.set_global(drop_callbacks=True)
     troubled = make_run(tenant, resolution="480p", duration="4")
     fine = make_run(tenant, resolution="480p", duration="4")
     run_submit(troubled.pk)
     run_submit(fine.pk)
-    troubled.refresh_from_db()
-    fine.refresh_from_db()
-    sandbox.faults.set_global(drop_callbacks=True)
     sandbox.faults.set_for(str(troubled.pk), get_errors=[500] * 10)
-    Run.objects.filter(pk__in=[troubled.pk, fine.pk]).update(status=RunStatus.RUNNING)
+    fine.refresh_from_db()
     sandbox.wait_for(str(fine.provider_run_id))
     report = reconcile_runs(client=RunflowClient(sleep=lambda seconds: None))
     assert report.errors == 1
     assert Run.objects.get(pk=fine.pk).is_terminal
+    assert not Run.objects.get(pk=troubled.pk).is_terminal
 
 
 def test_failure_reason_missing_from_the_callback_is_read_back(
