@@ -52,13 +52,16 @@ pids+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/v1/health" "The Runflow sandbox"
 wait_for "http://127.0.0.1:$WEB_PORT/api/schema/" "The web server"
 
+# The demo's prompts can steer the sandbox: [sandbox:nsfw] holds a video for review,
+# [sandbox:fail] fails it.
+
 cat <<TXT
 
   Seedance for tenants is up (SQLite, ORM broker, Runflow sandbox, Stripe fake).
 
-  Web:        http://127.0.0.1:$WEB_PORT/
+  Portal:     http://127.0.0.1:$WEB_PORT/        user: demo    password: demo-password-123
+  Admin:      http://127.0.0.1:$WEB_PORT/admin/  user: staff   password: demo-password-123
   API docs:   http://127.0.0.1:$WEB_PORT/api/docs/
-  Admin:      http://127.0.0.1:$WEB_PORT/admin/   user: demo   password: demo-password-123
   API key:    $KEY
   Logs:       $LOG_DIR/{web,worker,sandbox,stripe}.log
 

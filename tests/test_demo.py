@@ -72,7 +72,7 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
 ) -> None:
     curl = demo.split("Create a run:", 1)[1].split("Follow it:", 1)[0].strip()
     key = re.search(r"API key:\s+(\S+)", demo)
-    base = re.search(r"Web:\s+(\S+)", demo)
+    base = re.search(r"Portal:\s+(\S+)", demo)
     assert key, demo
     assert base, demo
     created = subprocess.run(

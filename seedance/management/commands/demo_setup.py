@@ -1,4 +1,5 @@
-"""Prepare the demo: a tenant, its API key, a portal user and the schedules. Idempotent."""
+"""Prepare the demo: a tenant, its API key, a tenant admin for the portal, a platform staff
+user for the admin, and the schedules. Idempotent."""
 
 from typing import Any
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", default="demo")
         parser.add_argument("--username", default="demo")
         parser.add_argument("--password", default="demo-password-123")
+        parser.add_argument("--staff-username", default="staff")
         parser.add_argument("--key-file", help="Write the new API key to this file.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -25,9 +27,12 @@ class Command(BaseCommand):
         user_model = get_user_model()
         user, _ = user_model.objects.get_or_create(username=options["username"])
         user.set_password(options["password"])
-        user.is_staff = user.is_superuser = True
         user.save()
         membership_set(tenant=tenant, user=user, role=Membership.Role.ADMIN)
+        staff, _ = user_model.objects.get_or_create(username=options["staff_username"])
+        staff.set_password(options["password"])
+        staff.is_staff = staff.is_superuser = True
+        staff.save()
         ensure_schedules()
         issued = api_key_issue(tenant=tenant, name="demo")
         if options["key_file"]:
