@@ -52,7 +52,7 @@ def usage_summary(
     end_user_id: str | None = None,
 ) -> UsageSummary:
     """The tenant's ledger rows completed in [start, end), summed per group, exactly."""
-    records = UsageRecord.objects.filter(
+    records = UsageRecord.objects.exclude(push_state=UsageRecord.PushState.VOIDED).filter(
         tenant=tenant, completed_at__gte=start, completed_at__lt=end
     )
     if end_user_id is not None:

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from django import forms
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_safe
@@ -33,7 +34,10 @@ class ModerationDecisionForm(forms.Form):
 @staff_member_required
 @require_safe
 def staff_output_file(request: HttpRequest, file_id: UUID) -> HttpResponseBase:
-    """A stored output, whatever its run's moderation state, for platform staff only."""
+    """A stored output, whatever its run's moderation state, for platform staff who may
+    view runs (being staff is not enough: permissions decide what an account sees)."""
+    if not request.user.has_perm("seedance.view_run"):
+        raise PermissionDenied("You may not view runs.")
     record = (
         OutputFile.objects.filter(pk=file_id, copied_at__isnull=False, deleted_at__isnull=True)
         .exclude(file="")

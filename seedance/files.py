@@ -52,6 +52,9 @@ def file_response(request: HttpRequest, record: OutputFile) -> HttpResponseBase:
     response["Accept-Ranges"] = "bytes"
     response["Content-Length"] = str(end - start + 1)
     response["Content-Disposition"] = f'inline; filename="{record.run_id}-{record.index}.mp4"'
+    # Served from our own origin: never sniffed into something a browser would run.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; media-src 'self'"
     response["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from seedance.run_input import PORTAL_END_USER_PREFIX
 from seedance.states import RunStatus
 from seedance.tenancy import TenantQuerySet
 
@@ -59,7 +60,7 @@ class Person(models.Model):
 
     @property
     def end_user_id(self) -> str:
-        return f"portal:{self.public_id}"
+        return f"{PORTAL_END_USER_PREFIX}{self.public_id}"
 
 
 class ApiKey(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from seedance.conf import setting
 from seedance.models import ModerationDecision, OutputFile, Run
 from seedance.signals import run_moderated
+from seedance.states import RunStatus
 
 Moderation = Run.Moderation
 
@@ -35,6 +36,16 @@ def rejected_runs_billed() -> bool:
     return bool(setting("BILL_REJECTED"))
 
 
+def run_billable(run: Run) -> bool | None:
+    """Whether a run is billed: a succeeded run is, unless rejected while rejected runs are
+    not billed; None while that review is still pending."""
+    if run.status != RunStatus.SUCCEEDED:
+        return False
+    if rejected_runs_billed() or outputs_visible(run):
+        return True
+    return None if run.moderation == Moderation.PENDING else False
+
+
 def run_approve(*, run_id: UUID | str, decided_by: User, reason: str = "") -> bool:
     return _decide(run_id, Moderation.APPROVED, decided_by, reason)
 
@@ -47,26 +58,28 @@ def run_reject(*, run_id: UUID | str, decided_by: User, reason: str = "") -> boo
 def _decide(run_id: UUID | str, decision: str, decided_by: User, reason: str) -> bool:
     """Apply a decision to a run that is pending review; False if it is not."""
     with transaction.atomic():
-        moved = Run.objects.filter(pk=run_id, moderation=Moderation.PENDING).update(
-            moderation=decision
+        # Lock the run first, as a finishing copy does, so the two never interleave.
+        run = (
+            Run.objects.select_for_update().filter(pk=run_id, moderation=Moderation.PENDING).first()
         )
-        if not moved:
+        if run is None:
             return False
-        run = Run.objects.get(pk=run_id)
+        Run.objects.filter(pk=run.pk).update(moderation=decision)
+        run.moderation = decision
         ModerationDecision.objects.create(
             run=run, decision=decision, reason=reason, decided_by=decided_by
         )
         if decision == Moderation.REJECTED:
-            files = list(OutputFile.objects.filter(run=run, deleted_at__isnull=True))
-            OutputFile.objects.filter(pk__in=[f.pk for f in files]).update(
-                deleted_at=timezone.now()
-            )
-            transaction.on_commit(lambda: _delete_stored(files))
+            files = OutputFile.objects.filter(run=run, deleted_at__isnull=True)
+            ids = list(files.values_list("pk", flat=True))
+            files.update(deleted_at=timezone.now())
+            transaction.on_commit(lambda: _delete_stored(ids))
         run_moderated.send(sender=Run, run=run, decision=decision)
     return True
 
 
-def _delete_stored(files: list[OutputFile]) -> None:
-    for record in files:
+def _delete_stored(file_ids: list[UUID]) -> None:
+    """Re-read after commit: a copy that landed while we decided is deleted too."""
+    for record in OutputFile.objects.filter(pk__in=file_ids):
         if record.file:
             record.file.delete(save=False)

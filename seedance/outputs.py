@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
@@ -27,6 +28,7 @@ from seedance.states import RunStatus
 logger = logging.getLogger(__name__)
 
 SIGNING_SALT = "seedance.output-file"
+VIDEO_TYPES = ("video/mp4", "video/webm")
 CHUNK_BYTES = 1024 * 1024
 
 
@@ -59,7 +61,7 @@ def outputs_copy(run_id: UUID | str) -> int:
             run=run,
             index=index,
             defaults={
-                "content_type": str(entry.get("type") or "video/mp4")[:100],
+                "content_type": safe_video_type(entry.get("type")),
                 "width": entry.get("width"),
                 "height": entry.get("height"),
                 "duration": entry.get("duration"),
@@ -70,7 +72,23 @@ def outputs_copy(run_id: UUID | str) -> int:
     return copied
 
 
+def safe_video_type(declared: Any) -> str:
+    """We serve copies from our own origin: only a video type the provider declared is
+    kept, anything else (text/html, say) becomes video/mp4 and is never rendered."""
+    return declared if declared in VIDEO_TYPES else "video/mp4"
+
+
+def fetchable(url: str) -> bool:
+    """Outputs come over https; plain http only from Runflow's own host (the sandbox)."""
+    parts = urlsplit(url)
+    runflow_host = urlsplit(str(setting("RUNFLOW_BASE_URL"))).hostname
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == runflow_host)
+
+
 def _copy_one(run: Run, record: OutputFile, url: str) -> int:
+    if not fetchable(url):
+        logger.error("Refusing to fetch output %s of run %s from %s", record.index, run.pk, url)
+        return 0
     limit = int(setting("OUTPUT_MAX_BYTES"))
     with tempfile.TemporaryFile() as buffer:
         size = 0
@@ -87,7 +105,13 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
     now = timezone.now()
     retention = run.tenant.output_retention_days
     with transaction.atomic():
-        won = OutputFile.objects.filter(
+        # The run's row first, as a moderation decision takes it: a rejection either
+        # commits before this (we see it) or waits and deletes what we stored.
+        moderation = (
+            Run.objects.select_for_update().filter(pk=run.pk).values_list("moderation", flat=True)
+        ).first()
+        rejected = moderation == Run.Moderation.REJECTED
+        won = not rejected and OutputFile.objects.filter(
             pk=record.pk, copied_at__isnull=True, deleted_at__isnull=True
         ).update(
             file=stored,
@@ -95,11 +119,8 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
             copied_at=now,
             expires_at=now + timedelta(days=retention) if retention else None,
         )
-        rejected = Run.objects.filter(pk=run.pk, moderation=Run.Moderation.REJECTED).exists()
-    if not won or rejected:
+    if not won:
         record.file.storage.delete(stored)  # a concurrent copy won, or the run was rejected
-        if won:  # rejected while we copied: the record must not claim a file that is gone
-            OutputFile.objects.filter(pk=record.pk).update(deleted_at=timezone.now())
         return 0
     return 1
 
@@ -177,7 +198,3 @@ def _servable(record: OutputFile, now: datetime) -> bool:
         and bool(record.file)
         and (record.expires_at is None or record.expires_at > now)
     )
-
-
-def links_as_dicts(links: list[OutputLink]) -> list[dict[str, Any]]:
-    return [link.__dict__ for link in links]

@@ -19,6 +19,8 @@ DURATIONS = ("auto", *(str(seconds) for seconds in range(4, 16)))
 RESOLUTIONS = ("480p", "720p")
 SEED_LIMIT = 2**32
 METADATA_MAX_DEPTH = 32
+#: Portal runs carry "portal:<person uuid>"; tenant apps may not claim such an id.
+PORTAL_END_USER_PREFIX = "portal:"
 FIELDS = (
     "prompt",
     "aspect_ratio",
@@ -86,7 +88,10 @@ def _prompt(value: Any) -> str:
 
 
 def _end_user_id(value: Any) -> str:
-    return _text(value, max_chars=int(setting("END_USER_ID_MAX_CHARS")), required=False)
+    text = _text(value, max_chars=int(setting("END_USER_ID_MAX_CHARS")), required=False)
+    if text.startswith(PORTAL_END_USER_PREFIX):
+        raise ValueError(f"The {PORTAL_END_USER_PREFIX!r} prefix is reserved for portal users.")
+    return text
 
 
 def _choice(allowed: tuple[str, ...]) -> Any:

@@ -42,7 +42,8 @@ def current_membership(request: HttpRequest) -> "Membership":
     ).first()
     if membership is None:
         raise PermissionDenied("You are not a member of any tenant.")
-    request.session[SESSION_TENANT_KEY] = membership.tenant_id
+    if chosen != membership.tenant_id:  # no session write on every (polled) request
+        request.session[SESSION_TENANT_KEY] = membership.tenant_id
     return membership
 
 

@@ -92,7 +92,7 @@ def usage_overview(
     end_users = None
     if include_end_users:
         groups = usage_summary(tenant=tenant, start=start, end=end, group_by="end_user_id").groups
-        labels = end_user_labels([group.key for group in groups])
+        labels = end_user_labels(tenant=tenant, end_user_ids=[group.key for group in groups])
         end_users = [
             EndUserUsage(end_user_id=group.key, label=labels[group.key], usage=group)
             for group in sorted(groups, key=lambda group: group.amount, reverse=True)
@@ -118,8 +118,9 @@ def usage_overview(
     )
 
 
-def end_user_labels(end_user_ids: list[str]) -> dict[str, str]:
-    """Readable names: a portal person's username, else the tenant app's own id."""
+def end_user_labels(*, tenant: Tenant, end_user_ids: list[str]) -> dict[str, str]:
+    """Readable names: a portal person's username (only for this tenant's members), else
+    the tenant app's own id."""
     public_ids: dict[uuid.UUID, str] = {}
     for end_user_id in end_user_ids:
         if end_user_id.startswith(PORTAL_PREFIX):
@@ -129,7 +130,9 @@ def end_user_labels(end_user_ids: list[str]) -> dict[str, str]:
                 continue
     names = {
         public_ids[person.public_id]: f"{person.user.get_username()} (portal)"
-        for person in Person.objects.filter(public_id__in=public_ids).select_related("user")
+        for person in Person.objects.filter(
+            public_id__in=public_ids, user__memberships__tenant=tenant
+        ).select_related("user")
     }
     return {
         end_user_id: names.get(end_user_id) or end_user_id or "(no end user)"

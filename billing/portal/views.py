@@ -6,14 +6,15 @@ selector, and render. seedance links here by URL name and never imports billing.
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import TemplateView
 
-from billing.models import EndUserLimit, TenantBilling
+from billing.models import EndUserLimit, RunCharge, TenantBilling, UsageRecord
 from billing.portal.forms import CapsForm, EndUserLimitForm
 from billing.portal.services import (
     days_of_month,
@@ -31,6 +32,7 @@ from billing.pricing import price_estimate
 from seedance.models import Membership
 from seedance.portal.access import PortalMixin
 from seedance.portal.manage_views import AdminOnlyMixin
+from seedance.portal.selectors import runs_visible_to
 from seedance.run_input import DURATIONS, RESOLUTIONS
 
 
@@ -124,7 +126,9 @@ class CapsView(PortalMixin, AdminOnlyMixin, TemplateView):
             )
         context.setdefault("limit_form", EndUserLimitForm())
         limits = list(EndUserLimit.objects.filter(tenant=tenant).order_by("end_user_id"))
-        labels = end_user_labels([limit.end_user_id for limit in limits])
+        labels = end_user_labels(
+            tenant=self.membership.tenant, end_user_ids=[limit.end_user_id for limit in limits]
+        )
         context["limits"] = [(limit, labels[limit.end_user_id]) for limit in limits]
         return context
 
@@ -169,3 +173,28 @@ def _plain(amount: Decimal | None) -> Decimal | None:
         return None
     cents = amount.quantize(Decimal("0.01"))
     return cents if cents == amount else amount.normalize()
+
+
+class RunCostView(PortalMixin, View):
+    """An htmx fragment: what one run costs, from the ledger, never from today's prices.
+
+    In flight: the reservation at the unit price frozen at create. Finished: the ledger's
+    amount (voided or waiting for review when moderation says so), or "not billed".
+    """
+
+    def get(self, request: HttpRequest, run_id: UUID) -> HttpResponse:
+        run = get_object_or_404(runs_visible_to(self.membership), pk=run_id)
+        charge = RunCharge.objects.filter(run=run).first()
+        record = UsageRecord.objects.filter(run=run).first()
+        return render(
+            request,
+            "billing/run_cost.html",
+            {
+                "run": run,
+                "record": record,
+                "amount": usd(record.amount) if record else None,
+                "reserved": usd(charge.amount) if charge and not run.is_terminal else None,
+                "unit": usd_per_second(charge.unit_price) if charge else None,
+                "Pushed": UsageRecord.PushState,
+            },
+        )

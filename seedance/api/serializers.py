@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from seedance.models import Run
-from seedance.moderation import rejected_runs_billed
+from seedance.moderation import run_billable
 from seedance.outputs import output_links
 from seedance.run_input import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, SEED_LIMIT
 from seedance.states import RunStatus
@@ -61,7 +61,6 @@ WITHHELD: dict[str, str] = {
     Run.Moderation.PENDING: "pending_review",
     Run.Moderation.REJECTED: "rejected",
 }
-VISIBLE = (Run.Moderation.NONE, Run.Moderation.APPROVED)
 
 
 def _absolute(request: Any, path: str | None) -> str | None:
@@ -102,20 +101,12 @@ class RunSerializer(serializers.ModelSerializer[Run]):
     def get_output(self, run: Run) -> dict[str, Any] | None:
         if run.status != RunStatus.SUCCEEDED:
             return None
-        withheld = WITHHELD.get(str(run.moderation))
-        links = [] if withheld else output_links(run)
         request = self.context.get("request")
         return {
             "outputs": [
-                {
-                    **link.__dict__,
-                    "url": request.build_absolute_uri(link.url)
-                    if request and link.url
-                    else link.url,
-                }
-                for link in links
+                {**link.__dict__, "url": _absolute(request, link.url)} for link in output_links(run)
             ],
-            "withheld": withheld,
+            "withheld": WITHHELD.get(str(run.moderation)),
             "seed": run.result_seed,
             "nsfw_detected": run.nsfw_detected,
             "timing": run.timing,
@@ -123,16 +114,7 @@ class RunSerializer(serializers.ModelSerializer[Run]):
 
     @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_billable(self, run: Run) -> bool | None:
-        """Billed: a succeeded run, unless rejected while rejected runs are not billed
-        (then null while its review is pending)."""
-        if run.status != RunStatus.SUCCEEDED:
-            return False
-        if rejected_runs_billed() or run.moderation in (
-            Run.Moderation.NONE,
-            Run.Moderation.APPROVED,
-        ):
-            return True
-        return None if run.moderation == Run.Moderation.PENDING else False
+        return run_billable(run)
 
     @extend_schema_field(FailureSerializer(allow_null=True))
     def get_failure(self, run: Run) -> dict[str, str] | None:

@@ -69,7 +69,7 @@ class RunForm(forms.Form):
         self.prompt_max_chars = max_chars
         self.fields["prompt"].widget.attrs["data-max-chars"] = str(max_chars)
 
-    def run_input_data(self, *, end_user_id: str) -> dict[str, Any]:
+    def run_input_data(self) -> dict[str, Any]:
         """The cleaned strings as the JSON a tenant app would send."""
         data = self.cleaned_data
         return {
@@ -79,7 +79,6 @@ class RunForm(forms.Form):
             "resolution": data["resolution"],
             "generate_audio": bool(data["generate_audio"]),
             "seed": _seed(data["seed"]),
-            "end_user_id": end_user_id,
         }
 
     def add_input_errors(self, exc: InvalidRunInput) -> None:

@@ -5,6 +5,7 @@ Every view goes through ``PortalMixin`` (sign-in plus the membership check of
 ``runs_visible_to(membership)``, so a run out of scope is a 404 like a missing one.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -20,10 +21,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
-from seedance.api.serializers import RunSerializer
 from seedance.exceptions import InvalidRunInput, LimitExceeded, PaymentRequired, RunNotCancelable
 from seedance.models import Membership, Person, Run
-from seedance.moderation import rejected_runs_billed
+from seedance.moderation import rejected_runs_billed, run_billable
 from seedance.outputs import output_links
 from seedance.portal.access import PortalMixin
 from seedance.portal.forms import RunForm
@@ -47,7 +47,7 @@ class SwitchTenantView(PortalMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
             switch_tenant(request, int(request.POST.get("tenant", "")))
-        except (ValueError, Membership.DoesNotExist):
+        except (ValueError, OverflowError, Membership.DoesNotExist):
             raise Http404("No such tenant.") from None
         return HttpResponseRedirect(_back_after_switch(request))
 
@@ -76,7 +76,10 @@ class RunCreateView(PortalMixin, TemplateView):
         if form.is_valid():
             person, _ = Person.objects.get_or_create(user=self.membership.user)
             try:
-                run_input = parse_run_input(form.run_input_data(end_user_id=person.end_user_id))
+                # The person's namespaced id is ours to set; tenant apps may not claim it.
+                run_input = replace(
+                    parse_run_input(form.run_input_data()), end_user_id=person.end_user_id
+                )
                 run, _ = run_create(
                     tenant=self.membership.tenant,
                     run_input=run_input,
@@ -164,8 +167,7 @@ def run_status_context(run: Run) -> dict[str, Any]:
             and run.claimed_at is None
             and run.provider_run_id is None
         ),
-        "billable": RunSerializer().get_billable(run),
-        "estimate_query": urlencode({"resolution": run.resolution, "duration": run.duration}),
+        "billable": run_billable(run),
         "seed_used": run.result_seed if run.result_seed is not None else run.seed,
         "total_time": _duration_text(run.completed_at - run.created_at)
         if run.completed_at

@@ -12,9 +12,9 @@ from seedance.states import RunStatus
 from seedance.transitions import Outcome, run_finish
 
 
-def billable_run(tenant: Tenant, **fields: Any) -> Run:
+def billable_run(tenant: Tenant, *, created_by: Any = None, **fields: Any) -> Run:
     values = {"prompt": "a lantern on a lake", "duration": "5", "resolution": "720p", **fields}
-    run, _ = run_create(tenant=tenant, run_input=RunInput(**values))
+    run, _ = run_create(tenant=tenant, run_input=RunInput(**values), created_by=created_by)
     output = {"url": "u", "type": "video/mp4", "width": 1280, "height": 720, "duration": 5.0}
     finished = run_finish(
         run.pk,
