@@ -16,9 +16,9 @@ class ApiKeyCreateForm(forms.Form):
 
 class MemberAddForm(forms.Form):
     identifier = forms.CharField(
-        label="Username or email",
+        label="Email",
         max_length=254,
-        help_text="Someone new gets an email with a link to set their password.",
+        help_text="They get an email with a link to sign in (new people set a password).",
         widget=forms.TextInput(attrs={"id": "member-identifier", "autocomplete": "off"}),
     )
     role = forms.ChoiceField(

@@ -33,16 +33,18 @@ class MemberAdded:
 
 
 def member_add(*, tenant: Tenant, identifier: str, role: str) -> MemberAdded:
-    """Add an existing user (by username or email), or create one for a new email address."""
+    """Add a person by email address: their account if one exists, else a new one.
+
+    Email only, with the same outcome either way (added, and emailed a link), so a tenant
+    admin can neither pick platform accounts by username nor learn which addresses exist.
+    """
     identifier = identifier.strip()
+    if "@" not in identifier:
+        raise ManageRefused("Give the person's email address.")
     user_created = False
     with transaction.atomic():
         user = _find_user(identifier)
         if user is None:
-            if "@" not in identifier:
-                raise ManageRefused(
-                    f"No user named {identifier!r}. Give an email address to invite someone new."
-                )
             user = User.objects.create_user(username=_free_username(identifier), email=identifier)
             user_created = True
         if Membership.objects.for_tenant(tenant).filter(user=user).exists():
@@ -97,14 +99,9 @@ def tenant_settings_update(
     return tenant
 
 
-def _find_user(identifier: str) -> User | None:
-    if "@" in identifier:
-        users = list(User.objects.filter(email__iexact=identifier, is_active=True)[:2])
-        if len(users) > 1:
-            raise ManageRefused(f"Several users have {identifier}; give a username instead.")
-        if users:
-            return users[0]
-    return User.objects.filter(username=identifier).first()
+def _find_user(email: str) -> User | None:
+    """The one active account with this address (the oldest, if several share it)."""
+    return User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
 
 
 def _free_username(email: str) -> str:

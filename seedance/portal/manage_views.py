@@ -112,12 +112,9 @@ class MembersView(PortalMixin, AdminOnlyMixin, TemplateView):
             except ManageRefused as refused:
                 form.add_error("identifier", refused.message)
             else:
-                name = added.membership.user.get_username()
-                if added.user_created:
-                    member_invite_send(membership=added.membership, request=request)
-                    messages.success(request, f"Invited {name}: they got a link to set a password.")
-                else:
-                    messages.success(request, f"Added {name}.")
+                member_invite_send(membership=added.membership, request=request)
+                email = added.membership.user.email
+                messages.success(request, f"Added {email}: we emailed them a sign-in link.")
                 return redirect("portal:members")
         return self.render_to_response(self.get_context_data(form=form))
 

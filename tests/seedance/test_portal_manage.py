@@ -84,16 +84,26 @@ def test_key_name_is_required(admin_client: Any, tenant: Tenant) -> None:
     assert not ApiKey.objects.filter(tenant=tenant).exists()
 
 
-def test_add_existing_user_by_username_or_email(
+def test_people_are_added_by_email_only_and_always_told(
     admin_client: Any, tenant: Tenant, django_user_model: Any
 ) -> None:
+    """No picking platform accounts by username, no telling which addresses exist."""
     bob = django_user_model.objects.create_user(username="bob", email="bob@example.com")
-    eve = django_user_model.objects.create_user(username="eve", email="eve@example.com")
-    admin_client.post(reverse("portal:members"), {"identifier": "bob", "role": "member"})
-    admin_client.post(reverse("portal:members"), {"identifier": "EVE@example.com", "role": "admin"})
-    assert Membership.objects.get(tenant=tenant, user=bob).role == "member"
-    assert Membership.objects.get(tenant=tenant, user=eve).role == "admin"
-    assert mail.outbox == []
+    refused = admin_client.post(reverse("portal:members"), {"identifier": "bob", "role": "member"})
+    assert refused.status_code == 200
+    assert not Membership.objects.filter(tenant=tenant, user=bob).exists()
+    known = admin_client.post(
+        reverse("portal:members"), {"identifier": "BOB@example.com", "role": "admin"}
+    )
+    unknown = admin_client.post(
+        reverse("portal:members"), {"identifier": "zoe@example.com", "role": "member"}
+    )
+    assert Membership.objects.get(tenant=tenant, user=bob).role == "admin"
+    assert known.status_code == unknown.status_code == 302
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "bob@example.com",
+        "zoe@example.com",
+    ]
 
 
 def test_add_new_email_creates_user_and_sends_a_password_link(
