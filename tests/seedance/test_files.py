@@ -1,0 +1,65 @@
+"""Serving our copies: only as video, only to whom may see them, fetched only from Runflow."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from seedance.models import OutputFile, Run
+from seedance.outputs import fetchable, safe_video_type, signed_url
+from tests.billing.factories import billable_run
+
+PASSWORD = "pw-for-tests-123"
+
+
+def stored_copy(run: Run, content: bytes = b"\x00\x00\x00\x18ftypmp42") -> OutputFile:
+    record = OutputFile.objects.create(run=run, index=0, copied_at=timezone.now())
+    record.file.save("clip.mp4", ContentFile(content))
+    return record
+
+
+def test_staff_without_permission_to_view_runs_gets_no_held_video(
+    tenant: Any, client: Any, django_user_model: Any
+) -> None:
+    run = billable_run(tenant)
+    Run.objects.filter(pk=run.pk).update(moderation=Run.Moderation.PENDING)
+    record = stored_copy(run)
+    url = reverse("admin:seedance_run_file", kwargs={"file_id": record.pk})
+    bare = django_user_model.objects.create_user("intern", password=PASSWORD, is_staff=True)
+    client.force_login(bare)
+    assert client.get(url).status_code == 403
+    bare.user_permissions.add(Permission.objects.get(codename="view_run"))
+    client.force_login(django_user_model.objects.get(pk=bare.pk))
+    assert client.get(url).status_code == 200
+
+
+def test_a_provider_declared_content_type_is_never_served_as_anything_but_video(
+    tenant: Any, client: Any
+) -> None:
+    assert safe_video_type("text/html") == "video/mp4"
+    assert safe_video_type("video/webm") == "video/webm"
+    run = billable_run(tenant)
+    record = stored_copy(run, b"<script>alert(1)</script>")
+    response = client.get(signed_url(record))
+    assert response["Content-Type"] == "video/mp4"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://cdn.runflow.io/v.mp4", True),
+        ("http://169.254.169.254/latest/meta-data/", False),
+        ("file:///etc/passwd", False),
+        ("http://127.0.0.1:8765/media/v.mp4", True),  # the sandbox: Runflow's own host
+    ],
+)
+def test_outputs_are_fetched_over_https_or_from_runflows_own_host(
+    settings: Any, url: str, allowed: bool
+) -> None:
+    settings.SEEDANCE = {**settings.SEEDANCE, "RUNFLOW_BASE_URL": "http://127.0.0.1:8765/v1"}
+    assert fetchable(url) is allowed
