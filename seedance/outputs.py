@@ -17,11 +17,12 @@ import httpx
 from django.core import signing
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from seedance.conf import setting
-from seedance.models import OutputFile, Run
+from seedance.models import OutputFile, Run, Tenant
 from seedance.moderation import outputs_visible
 from seedance.states import RunStatus
 
@@ -123,6 +124,18 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
         record.file.storage.delete(stored)  # a concurrent copy won, or the run was rejected
         return 0
     return 1
+
+
+def outputs_apply_retention(tenant: Tenant) -> int:
+    """Re-date every kept copy of the tenant's after its retention changed; the hourly
+    purge then deletes what is now past its date."""
+    days = tenant.output_retention_days
+    kept = OutputFile.objects.for_tenant(tenant).filter(
+        copied_at__isnull=False, deleted_at__isnull=True
+    )
+    if days is None:
+        return kept.update(expires_at=None)
+    return kept.update(expires_at=F("copied_at") + timedelta(days=days))
 
 
 def outputs_purge_expired(*, now: datetime | None = None) -> int:

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from seedance.conf import setting
 from seedance.models import Run
 from seedance.moderation import run_billable
 from seedance.outputs import output_links
@@ -15,7 +16,6 @@ from seedance.states import RunStatus
 class RunCreateInputSerializer(serializers.Serializer[Any]):
     """Documents the create body for OpenAPI; validation is ``parse_run_input``'s job."""
 
-    prompt = serializers.CharField(max_length=2000)
     aspect_ratio = serializers.ChoiceField(choices=ASPECT_RATIOS, default="auto")
     duration = serializers.ChoiceField(choices=DURATIONS, default="auto")
     resolution = serializers.ChoiceField(choices=RESOLUTIONS, default="720p")
@@ -23,8 +23,18 @@ class RunCreateInputSerializer(serializers.Serializer[Any]):
     seed = serializers.IntegerField(
         min_value=0, max_value=SEED_LIMIT - 1, required=False, allow_null=True
     )
-    end_user_id = serializers.CharField(max_length=255, required=False, allow_blank=True)
     metadata = serializers.DictField(required=False, help_text="Your JSON, up to 16 KiB.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """The documented limits are the configured ones, read when the schema is built."""
+        super().__init__(*args, **kwargs)
+        self.fields["prompt"] = serializers.CharField(max_length=int(setting("PROMPT_MAX_CHARS")))
+        self.fields["end_user_id"] = serializers.CharField(
+            max_length=int(setting("END_USER_ID_MAX_CHARS")),
+            required=False,
+            allow_blank=True,
+            help_text="Your end user's id; 'portal:' is reserved.",
+        )
 
 
 class OutputFileSerializer(serializers.Serializer[Any]):

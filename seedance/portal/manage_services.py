@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from seedance.models import Membership, Tenant
+from seedance.outputs import outputs_apply_retention
 
 INVITE_SUBJECT_TEMPLATE = "portal/manage/invite_subject.html"
 INVITE_EMAIL_TEMPLATE = "portal/manage/invite_email.html"
@@ -93,9 +94,13 @@ def tenant_settings_update(
     """Rename the tenant and set how long our copies of its videos are kept (None: forever)."""
     if output_retention_days is not None and output_retention_days < 1:
         raise ManageRefused("Keep videos for at least one day, or leave it blank.")
+    changed = tenant.output_retention_days != output_retention_days
     tenant.name = name
     tenant.output_retention_days = output_retention_days
-    tenant.save(update_fields=["name", "output_retention_days"])
+    with transaction.atomic():
+        tenant.save(update_fields=["name", "output_retention_days"])
+        if changed:
+            outputs_apply_retention(tenant)
     return tenant
 
 

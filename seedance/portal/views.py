@@ -22,7 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from seedance.exceptions import InvalidRunInput, LimitExceeded, PaymentRequired, RunNotCancelable
-from seedance.models import Membership, Person, Run
+from seedance.models import Membership, Run
 from seedance.moderation import rejected_runs_billed, run_billable
 from seedance.outputs import output_links
 from seedance.portal.access import PortalMixin
@@ -30,6 +30,7 @@ from seedance.portal.forms import RunForm
 from seedance.portal.selectors import LIST_FILTERS, run_eta, run_list_for, runs_visible_to
 from seedance.run_input import parse_run_input
 from seedance.services.runs import run_cancel, run_create
+from seedance.services.tenants import person_for
 from seedance.states import RunStatus
 from seedance.tenancy import switch_tenant
 
@@ -74,7 +75,7 @@ class RunCreateView(PortalMixin, TemplateView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = RunForm(request.POST)
         if form.is_valid():
-            person, _ = Person.objects.get_or_create(user=self.membership.user)
+            person = person_for(self.membership.user)
             try:
                 # The person's namespaced id is ours to set; tenant apps may not claim it.
                 run_input = replace(

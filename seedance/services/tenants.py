@@ -2,9 +2,9 @@
 
 from django.contrib.auth.models import User
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from seedance.models import Membership, Tenant
+from seedance.models import Membership, Person, Tenant
 
 
 def tenant_get_or_create(*, slug: str, name: str) -> tuple[Tenant, bool]:
@@ -18,3 +18,15 @@ def membership_set(*, tenant: Tenant, user: User, role: str) -> Membership:
         tenant=tenant, user=user, defaults={"role": role}
     )
     return membership
+
+
+def person_for(user: User) -> Person:
+    """The person's public identity, made on first use; two first runs at once both get it."""
+    person = Person.objects.filter(user=user).first()
+    if person is not None:
+        return person
+    try:
+        with transaction.atomic():
+            return Person.objects.create(user=user)
+    except IntegrityError:
+        return Person.objects.get(user=user)

@@ -63,3 +63,22 @@ def test_outputs_are_fetched_over_https_or_from_runflows_own_host(
 ) -> None:
     settings.SEEDANCE = {**settings.SEEDANCE, "RUNFLOW_BASE_URL": "http://127.0.0.1:8765/v1"}
     assert fetchable(url) is allowed
+
+
+def test_changing_retention_redates_copies_already_made(tenant: Any) -> None:
+    from datetime import timedelta
+
+    from seedance.outputs import outputs_purge_expired
+    from seedance.portal.manage_services import tenant_settings_update
+
+    run = billable_run(tenant)
+    record = stored_copy(run)
+    OutputFile.objects.filter(pk=record.pk).update(copied_at=timezone.now() - timedelta(days=10))
+    tenant_settings_update(tenant=tenant, name=tenant.name, output_retention_days=7)
+    record.refresh_from_db()
+    assert record.expires_at is not None
+    assert record.expires_at < timezone.now()
+    assert outputs_purge_expired() == 1
+    tenant_settings_update(tenant=tenant, name=tenant.name, output_retention_days=None)
+    record.refresh_from_db()
+    assert record.deleted_at is not None  # a purged copy stays gone

@@ -32,3 +32,13 @@ def test_switching_to_an_absurd_tenant_id_is_a_404(member: Any, client: Any) -> 
     client.force_login(member)
     response = client.post(reverse("portal:switch-tenant"), {"tenant": str(2**70)})
     assert response.status_code == 404
+
+
+def test_a_person_gets_one_public_identity(member: Any) -> None:
+    from seedance.models import Person
+    from seedance.services.tenants import person_for
+
+    first, again = person_for(member), person_for(member)
+    assert first.public_id == again.public_id
+    assert Person.objects.filter(user=member).count() == 1
+    assert first.end_user_id == f"portal:{first.public_id}"
