@@ -9,9 +9,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+
+from seedance.loopback import LoopbackServer
 
 from .api import Api
 from .faults import Faults
@@ -22,15 +23,6 @@ from .store import Store
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], api: Api) -> None:
-        self.api = api
-        super().__init__(address, StripeFakeHandler)
 
 
 class StripeFake:
@@ -49,9 +41,8 @@ class StripeFake:
     ) -> None:
         self.store = Store(now)
         self.faults = Faults()
-        self._httpd = _HTTPServer((host, port), Api(self.store, self.faults))
-        bound_host, bound_port = self._httpd.server_address[:2]
-        self.url = f"http://{_url_host(str(bound_host))}:{bound_port}"
+        self._httpd = LoopbackServer((host, port), StripeFakeHandler, Api(self.store, self.faults))
+        self.url = self._httpd.url
         self._serving: threading.Thread | None = None
         self._closed = False
 
@@ -141,8 +132,3 @@ class StripeFake:
     def _objects(self, table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         with self.store.lock:
             return copy.deepcopy(list(table.values()))
-
-
-def _url_host(host: str) -> str:
-    """A host a client can dial: a wildcard bind is reached through loopback."""
-    return "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104

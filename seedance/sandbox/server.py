@@ -9,10 +9,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+from seedance.loopback import LoopbackServer
 
 from .api import Api
 from .engine import Sandbox
@@ -23,15 +24,6 @@ from .store import RunStore
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], api: Api) -> None:
-        self.api = api
-        super().__init__(address, SandboxHandler)
 
 
 class SandboxServer:
@@ -65,9 +57,8 @@ class SandboxServer:
             balance_cents=balance_cents,
         )
         keys = frozenset(api_keys) if api_keys is not None else None
-        self._httpd = _HTTPServer((host, port), Api(self.sandbox, keys))
-        bound_host, bound_port = self._httpd.server_address[:2]
-        self.url = f"http://{_url_host(str(bound_host))}:{bound_port}"
+        self._httpd = LoopbackServer((host, port), SandboxHandler, Api(self.sandbox, keys))
+        self.url = self._httpd.url
         self.base_url = f"{self.url}/v1"
         self.sandbox.media_base_url = self.url
         self._ticking = threading.Event()
@@ -183,8 +174,3 @@ class SandboxServer:
                 self.sandbox.tick()
             except Exception:
                 logger.exception("sandbox tick failed")
-
-
-def _url_host(host: str) -> str:
-    """A host a client can dial: a wildcard bind is reached through loopback."""
-    return "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
