@@ -7,7 +7,8 @@ import json
 import logging
 import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +87,25 @@ class LoopbackHandler(BaseHTTPRequestHandler):
             self.handle_api()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+class LoopbackService:
+    """A stand-in's lifecycle: ``start`` serves in the background, ``stop`` cleans up;
+    usable as a context manager."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -32,3 +32,33 @@ def callback_payload(name: str, run: Run, **overrides: Any) -> dict[str, Any]:
     payload["metadata"] = {"seedance_run_id": str(run.pk)}
     payload.update(overrides)
     return payload
+
+
+VIDEO_720P = {"url": "u", "type": "video/mp4", "width": 1280, "height": 720, "duration": 5.0}
+
+
+def finish_successfully(
+    run: Run,
+    *,
+    nsfw_detected: bool | None = False,
+    output: dict[str, Any] | None = None,
+    cost: str = "1.2095",
+) -> Run:
+    """The terminal transition of a success, as a Runflow callback would apply it."""
+    from decimal import Decimal
+
+    from seedance.states import RunStatus
+    from seedance.transitions import Outcome, run_finish
+
+    finished = run_finish(
+        run.pk,
+        Outcome(
+            status=RunStatus.SUCCEEDED,
+            outputs=[output or VIDEO_720P],
+            nsfw_detected=nsfw_detected,
+            cost=Decimal(cost),
+            completed_at=timezone.now(),
+        ),
+    )
+    assert finished is not None
+    return finished

@@ -9,10 +9,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Self
 
-from seedance.loopback import LoopbackServer
+from seedance.loopback import LoopbackServer, LoopbackService
 
 from .api import Api
 from .faults import Faults
@@ -25,7 +24,7 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 
 
-class StripeFake:
+class StripeFake(LoopbackService):
     """Stripe's customers, meters, prices, subscriptions and meter events on ``host:port``.
 
     ``port=0`` picks a free port; ``now`` is the clock behind ``created``, the meter-event
@@ -117,17 +116,6 @@ class StripeFake:
             self._httpd.shutdown()
             serving.join(timeout=5)
         self._httpd.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _objects(self, table: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         with self.store.lock:

@@ -10,10 +10,9 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
-from seedance.loopback import LoopbackServer
+from seedance.loopback import LoopbackServer, LoopbackService
 
 from .api import Api
 from .engine import Sandbox
@@ -26,7 +25,7 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 
 
-class SandboxServer:
+class SandboxServer(LoopbackService):
     """Runflow's API on ``host:port`` (0 picks a free port), with fault injection."""
 
     def __init__(
@@ -146,17 +145,6 @@ class SandboxServer:
         self.sandbox.close()
         if self._temp_dir is not None:
             self._temp_dir.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _start_ticker(self) -> None:
         interval = min(

@@ -2,12 +2,10 @@
 rejected runs are not billed, a held run's usage waits for the decision, then is sent or
 voided, and the API's ``billable`` says which."""
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing.meters import push_pending_usage
@@ -17,32 +15,10 @@ from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
 from seedance.models import Run, Tenant
 from seedance.moderation import run_approve, run_reject
-from seedance.run_input import RunInput
-from seedance.services.runs import run_create
-from seedance.states import RunStatus
-from seedance.transitions import Outcome, run_finish
+from tests.billing.factories import billable_run
 
 pytestmark = pytest.mark.django_db
 Pushed = UsageRecord.PushState
-
-
-def finished_run(tenant: Tenant, *, nsfw_detected: bool | None) -> Run:
-    run, _ = run_create(
-        tenant=tenant, run_input=RunInput(prompt="a lantern on a lake", duration="5")
-    )
-    output = {"url": "u", "type": "video/mp4", "width": 1280, "height": 720, "duration": 5.0}
-    done = run_finish(
-        run.pk,
-        Outcome(
-            status=RunStatus.SUCCEEDED,
-            outputs=[output],
-            nsfw_detected=nsfw_detected,
-            cost=Decimal("1.2095"),
-            completed_at=timezone.now(),
-        ),
-    )
-    assert done is not None
-    return done
 
 
 @pytest.fixture
@@ -80,7 +56,7 @@ def sent_identifiers(stripe_fake: StripeFake) -> set[str]:
 def test_by_default_a_held_runs_usage_is_pending_and_billed_even_if_rejected(
     tenant: Tenant, staff: User, api_client: APIClient, provisioned: TenantBilling, stripe_fake: Any
 ) -> None:
-    run = finished_run(tenant, nsfw_detected=True)
+    run = billable_run(tenant, nsfw_detected=True)
     assert run.moderation == Run.Moderation.PENDING
     assert row_of(run).push_state == Pushed.PENDING
     assert billable(api_client, run) is True
@@ -107,7 +83,7 @@ def test_held_runs_usage_waits_and_is_never_pushed_before_the_decision(
     provisioned: TenantBilling,
     stripe_fake: Any,
 ) -> None:
-    run = finished_run(tenant, nsfw_detected=True)
+    run = billable_run(tenant, nsfw_detected=True)
 
     assert row_of(run).push_state == Pushed.WAITING
     push_pending_usage()
@@ -125,7 +101,7 @@ def test_approved_runs_waiting_usage_becomes_pending_and_is_pushed(
     provisioned: TenantBilling,
     stripe_fake: Any,
 ) -> None:
-    run = finished_run(tenant, nsfw_detected=True)
+    run = billable_run(tenant, nsfw_detected=True)
 
     assert run_approve(run_id=run.pk, decided_by=staff, reason="fine")
 
@@ -145,7 +121,7 @@ def test_rejected_runs_waiting_usage_is_voided_and_its_charge_is_zero(
     provisioned: TenantBilling,
     stripe_fake: Any,
 ) -> None:
-    run = finished_run(tenant, nsfw_detected=True)
+    run = billable_run(tenant, nsfw_detected=True)
 
     assert run_reject(run_id=run.pk, decided_by=staff, reason="explicit")
 
@@ -160,7 +136,7 @@ def test_rejected_runs_waiting_usage_is_voided_and_its_charge_is_zero(
 def test_unheld_run_is_billed_at_once_whatever_the_setting(
     tenant: Tenant, rejected_not_billed: None, api_client: APIClient
 ) -> None:
-    run = finished_run(tenant, nsfw_detected=False)
+    run = billable_run(tenant, nsfw_detected=False)
 
     assert row_of(run).push_state == Pushed.PENDING
     assert billable(api_client, run) is True
@@ -169,7 +145,7 @@ def test_unheld_run_is_billed_at_once_whatever_the_setting(
 def test_a_second_decision_does_not_change_the_usage_row(
     tenant: Tenant, rejected_not_billed: None, staff: User
 ) -> None:
-    run = finished_run(tenant, nsfw_detected=True)
+    run = billable_run(tenant, nsfw_detected=True)
     run_approve(run_id=run.pk, decided_by=staff, reason="fine")
 
     assert not run_reject(run_id=run.pk, decided_by=staff, reason="changed my mind")

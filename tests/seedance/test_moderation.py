@@ -1,7 +1,6 @@
 """NSFW moderation: flagged videos are held until staff decide; a held video is unreachable
 by API, signed link and media path; approval releases it; rejection deletes it for good."""
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,26 +20,16 @@ from seedance.sandbox import SandboxServer
 from seedance.services.submission import run_submit
 from seedance.states import RunStatus
 from seedance.transitions import Outcome, run_finish
-from tests.factories import make_run
+from tests.factories import finish_successfully, make_run
 from tests.seedance.conftest import wait_for_run
 
 OUTPUT = {"url": "u", "type": "video/mp4", "width": 854, "height": 480, "duration": 4.0}
 
 
 def finished(tenant: Tenant, nsfw_detected: bool | None) -> Run:
-    run = make_run(tenant)
-    done = run_finish(
-        run.pk,
-        Outcome(
-            status=RunStatus.SUCCEEDED,
-            outputs=[OUTPUT],
-            nsfw_detected=nsfw_detected,
-            cost=Decimal("0.5"),
-            completed_at=timezone.now(),
-        ),
+    return finish_successfully(
+        make_run(tenant), nsfw_detected=nsfw_detected, output=OUTPUT, cost="0.5"
     )
-    assert done is not None
-    return done
 
 
 @pytest.fixture
