@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from billing.models import EndUserLimit, TenantBilling, TenantPrice, UsageRecord
+from billing.models import EndUserLimit, Price, TenantBilling, UsageRecord
 
 
 @admin.register(TenantBilling)
@@ -23,10 +23,10 @@ class UsageRecordAdmin(admin.ModelAdmin[UsageRecord]):
     list_display = ["identifier", "tenant", "resolution", "seconds", "amount", "push_state"]
     list_filter = ["push_state", "resolution", "tenant"]
     search_fields = ["identifier", "end_user_id"]
-    date_hierarchy = "completed_at"
+    date_hierarchy = "event_timestamp"
     list_select_related = ["tenant"]
     readonly_fields = [field.name for field in UsageRecord._meta.fields]
 
 
-admin.site.register(TenantPrice)
+admin.site.register(Price)
 admin.site.register(EndUserLimit)

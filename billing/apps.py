@@ -7,10 +7,22 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from billing import checks  # noqa: F401  (registers the system checks)
-        from billing.receivers import on_run_cost_recorded, on_run_finished, on_run_moderated
+        from billing.models import Price
+        from billing.receivers import (
+            on_price_saved,
+            on_run_cost_recorded,
+            on_run_finished,
+            on_run_moderated,
+            on_tenant_saved,
+        )
+        from seedance.models import Tenant
         from seedance.signals import run_cost_recorded, run_finished, run_moderated
 
         run_finished.connect(on_run_finished, dispatch_uid="billing.on_run_finished")
         run_cost_recorded.connect(on_run_cost_recorded, dispatch_uid="billing.on_run_cost")
         run_moderated.connect(on_run_moderated, dispatch_uid="billing.on_run_moderated")
+        post_save.connect(on_tenant_saved, sender=Tenant, dispatch_uid="billing.on_tenant_saved")
+        post_save.connect(on_price_saved, sender=Price, dispatch_uid="billing.on_price_saved")

@@ -50,12 +50,12 @@ def check_stripe(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list
     live_key = stripe_enabled() and not str(setting("STRIPE_API_KEY")).startswith(
         ("sk_test", "rk_test")
     )
-    if live_key and setting("METER_IDENTIFIER_NAMESPACE") == "seedance-dev":
+    if live_key and setting("NAMESPACE") == "seedance-dev":
         messages.append(
             Error(
                 "A live Stripe key with the development identifier namespace: identifiers "
                 "must never repeat across environments.",
-                hint="Set STRIPE_IDENTIFIER_NAMESPACE to this deployment's own name.",
+                hint="Set STRIPE_NAMESPACE to this deployment's own name.",
                 id="billing.E005",
             )
         )

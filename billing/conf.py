@@ -12,14 +12,22 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_API_BASE": "",
     "STRIPE_WEBHOOK_SECRETS": [],
     "STRIPE_TIMEOUT": 10.0,
-    "METER_EVENT_PREFIX": "seedance_seconds",
-    "METER_IDENTIFIER_NAMESPACE": "seedance-dev",
+    #: This deployment's name at Stripe: in identifiers, event names, keys and metadata.
+    "NAMESPACE": "seedance-dev",
+    "STRIPE_EVENT_SECRETS": [],
     "ENFORCE_SUBSCRIPTION": False,
     "AUTO_PROVISION": True,
     "PUSH_BATCH_SIZE": 200,
     "PUSH_MAX_BACKOFF_SECONDS": 3600,
     "UNKNOWN_OUTCOME_ATTENTION_SECONDS": 20 * 3600,
     "METER_EVENT_MAX_AGE_DAYS": 35,
+    "PROVISION_MAX_BACKOFF_SECONDS": 3600,
+    #: Stripe takes late usage for an hour after a period ends; we aim well inside it.
+    "PERIOD_GRACE_SECONDS": 3600,
+    "PERIOD_GRACE_MARGIN_SECONDS": 600,
+    "MAX_SUBSCRIPTION_ITEMS": 20,
+    #: Meter event summaries are eventually consistent: compare windows older than this.
+    "RECONCILE_SETTLE_SECONDS": 3600,
 }
 
 

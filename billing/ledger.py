@@ -6,19 +6,15 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.conf import setting
 from billing.models import RunCharge, UsageRecord
-from billing.pricing import amount_for, billed_seconds, period_of, unit_price
+from billing.naming import meter_identifier
+from billing.periods import period_of
+from billing.pricing import amount_for, billed_seconds, unit_price
 from seedance.models import Run
 from seedance.moderation import rejected_runs_billed
 from seedance.states import RunStatus
 
 logger = logging.getLogger(__name__)
-
-
-def meter_identifier(run: Run) -> str:
-    """Stripe's dedupe key: never an integer id, which repeats across databases."""
-    return f"{setting('METER_IDENTIFIER_NAMESPACE')}:{run.pk}"
 
 
 def usage_record_for_run(run: Run) -> UsageRecord | None:
@@ -52,7 +48,8 @@ def usage_record_for_run(run: Run) -> UsageRecord | None:
                 amount=amount,
                 provider_cost=run.cost,
                 completed_at=_completed_at(run),
-                identifier=meter_identifier(run),
+                event_timestamp=_completed_at(run),
+                identifier=meter_identifier(run.pk),
                 next_push_at=timezone.now(),
                 push_state=_initial_push_state(run),
             )

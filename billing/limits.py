@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from billing.conf import setting
 from billing.models import EndUserLimit, RunCharge, TenantBilling
-from billing.pricing import amount_for, period_of, unit_price, worst_case_seconds
+from billing.periods import period_of
+from billing.pricing import amount_for, unit_price, worst_case_seconds
 from seedance.exceptions import BudgetExceeded, ConcurrencyLimitExceeded, PaymentRequired
 from seedance.models import Run, Tenant
 
@@ -36,7 +37,7 @@ def admit_run(*, run: Run) -> RunCharge:
             "create runs again.",
             code=f"subscription_{billing.subscription_status}",
         )
-    price = unit_price(tenant=run.tenant, resolution=run.resolution)
+    price = unit_price(tenant=run.tenant, resolution=run.resolution, at=run.created_at)
     reserved = amount_for(worst_case_seconds(run.duration), price)
     period = period_of(run.created_at)
     charges = RunCharge.objects.filter(tenant=run.tenant)

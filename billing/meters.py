@@ -1,10 +1,12 @@
 """Pushing the ledger to Stripe as meter events: every row once, none lost.
 
 A batch is leased with a short transaction (SKIP LOCKED on PostgreSQL) so parallel
-pushers share the work; a worker killed mid-batch leaves its rows to come due again. A
-resend is safe because Stripe dedupes on the row's identifier, and a duplicate answer
-means "already recorded". Stripe dedupes for about 24 h only, so a row whose outcome has
-stayed unknown for 20 h goes to a human instead of being resent.
+pushers share the work; a worker killed mid-batch leaves its rows to come due again. What
+a row sends (meter, timestamp, identifier, idempotency key) is written on it before it is
+sent, so a resend is the same event and Stripe's dedupe on the identifier makes it count
+once. Stripe's acceptance is not billing: it validates later, and reconciliation
+(``billing.reconcile``) checks what it counted. Stripe dedupes for about 24 h only, so a
+row first sent 20 h ago is never resent automatically.
 """
 
 import logging
@@ -17,11 +19,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billing.autoprovision import provision_due_tenants, provision_soon
 from billing.conf import setting, stripe_enabled
-from billing.models import StripeMeter, TenantBilling, UsageRecord
-from billing.provisioning import stripe_provision
+from billing.models import SubscriptionItem, TenantBilling, UsageRecord
+from billing.periods import event_timestamp_for
 from billing.stripe_client import stripe_client
-from seedance.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ Pushed = UsageRecord.PushState
 
 @dataclass
 class PushReport:
-    confirmed: int = 0
+    accepted: int = 0
     retrying: int = 0
     held: int = 0
     needs_attention: int = 0
@@ -51,25 +53,18 @@ def push_pending_usage(
     if client is None and not stripe_enabled():
         return report  # the ledger keeps filling; rows go out once a key is set
     report.needs_attention += _flag_rows_stripe_would_refuse(now)
-    _release_held_rows(now)
-    rows = _lease_due_rows(now)
-    if not rows:
-        return report
     client = client or stripe_client()
     if setting("AUTO_PROVISION"):
-        _provision_on_demand(client, {row.tenant_id for row in rows})
-    meters = {m.resolution: m.event_name for m in StripeMeter.objects.all()}
-    billing = {
-        b.tenant_id: b
-        for b in TenantBilling.objects.filter(tenant_id__in={row.tenant_id for row in rows})
-    }
-    confirmed: list[int] = []
+        provision_due_tenants(client, now=now)
+    _release_held_rows(now)
+    rows = _lease_due_rows(now)
+    accepted: list[int] = []
     for row in rows:
-        if _push_one(client, row, billing.get(row.tenant_id), meters.get(row.resolution), report):
-            confirmed.append(row.pk)
+        if _push_one(client, row, now, report):
+            accepted.append(row.pk)
     # One write for the batch: if we die before it, those rows are resent and Stripe's
-    # duplicate-identifier answer confirms them then.
-    UsageRecord.objects.filter(pk__in=confirmed).update(
+    # duplicate-identifier answer settles them then.
+    UsageRecord.objects.filter(pk__in=accepted).update(
         push_state=Pushed.CONFIRMED,
         confirmed_at=timezone.now(),
         push_attempts=F("push_attempts") + 1,
@@ -80,69 +75,84 @@ def push_pending_usage(
     return report
 
 
-def _push_one(
-    client: stripe.StripeClient,
-    row: UsageRecord,
-    billing: TenantBilling | None,
-    event_name: str | None,
-    report: PushReport,
-) -> bool:
-    """Send one row; True when Stripe has it (the caller marks it confirmed)."""
-    if (
-        billing is None
-        or not billing.stripe_customer_id
-        or billing.subscription_status not in SUBSCRIBED
-    ):
-        _hold(row, "The tenant has no Stripe subscription: Stripe would invoice nobody.")
-        report.held += 1
+def _push_one(client: stripe.StripeClient, row: UsageRecord, now: datetime, r: PushReport) -> bool:
+    """Send one row; True when Stripe accepted it (the caller marks it)."""
+    item = _live_item(row)
+    if item is None:
+        _hold(row, "No subscription item for this price yet: provisioning will add it.")
+        provision_soon([row.tenant_id])
+        r.held += 1
         return False
-    if event_name is None:
-        _hold(row, f"No Stripe meter for {row.resolution}: run `manage.py stripe_provision`.")
-        report.held += 1
-        return False
-    payload = {"stripe_customer_id": billing.stripe_customer_id, "value": str(row.seconds)}
+    billing = TenantBilling.objects.get(pk=row.tenant_id)
+    _pin_event(row, item, now)
+    payload = {"stripe_customer_id": str(billing.stripe_customer_id), "value": str(row.seconds)}
     if row.end_user_id:
         payload["end_user_id"] = row.end_user_id
     try:
         client.v1.billing.meter_events.create(
             params={
-                "event_name": event_name,
+                "event_name": item.metered_price.event_name,
                 "identifier": row.identifier,
-                "timestamp": int(row.completed_at.timestamp()),
+                "timestamp": int(row.event_timestamp.timestamp()),
                 "payload": payload,
-            }
+            },
+            options={"idempotency_key": row.idempotency_key},
         )
     except stripe.InvalidRequestError as exc:
         if not is_duplicate_identifier(exc):
             _needs_attention(row, f"Stripe refused the event: {exc.user_message or exc}")
-            report.needs_attention += 1
+            r.needs_attention += 1
             return False
-    except (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError) as exc:
-        _retry_later(row, exc, outcome_unknown=not isinstance(exc, stripe.RateLimitError))
-        report.retrying += 1
-        return False
     except stripe.StripeError as exc:
-        _retry_later(row, exc, outcome_unknown=False)
-        report.retrying += 1
+        unknown = isinstance(exc, stripe.APIConnectionError | stripe.APIError)
+        _retry_later(row, exc, outcome_unknown=unknown)
+        r.retrying += 1
         return False
-    report.confirmed += 1
+    r.accepted += 1
     return True
 
 
-def _provision_on_demand(client: stripe.StripeClient, tenant_ids: set[int]) -> None:
-    """A tenant's first billable run creates its Stripe customer and subscription."""
-    unprovisioned = Tenant.objects.filter(pk__in=tenant_ids).exclude(
-        billing__stripe_customer_id__isnull=False, billing__stripe_subscription_id__gt=""
+def _live_item(row: UsageRecord) -> SubscriptionItem | None:
+    """The item that bills this row: its price's, on the tenant's live subscription."""
+    billing = TenantBilling.objects.filter(pk=row.tenant_id).first()
+    if (
+        billing is None
+        or not billing.stripe_customer_id
+        or not billing.stripe_subscription_id
+        or billing.subscription_status not in SUBSCRIBED
+    ):
+        return None
+    return (
+        SubscriptionItem.objects.select_related("metered_price")
+        .filter(
+            subscription_id=billing.stripe_subscription_id,
+            retired_at__isnull=True,
+            metered_price__resolution=row.resolution,
+            metered_price__unit_price=row.unit_price,
+        )
+        .first()
     )
-    for tenant in unprovisioned:
-        try:
-            stripe_provision(client=client, tenants=[tenant])
-        except stripe.StripeError as exc:
-            logger.warning("Provisioning Stripe for %s failed (%s); its rows wait", tenant, exc)
+
+
+def _pin_event(row: UsageRecord, item: SubscriptionItem, now: datetime) -> None:
+    """Fix what this attempt sends, on the row, before sending it. The first send picks a
+    timestamp Stripe will still bill; every later send repeats it."""
+    values: dict[str, object] = {"idempotency_key": f"{row.identifier}/{row.push_attempts + 1}"}
+    if row.first_sent_at is None:
+        values.update(
+            first_sent_at=now,
+            metered_price=item.metered_price,
+            event_timestamp=event_timestamp_for(
+                row.event_timestamp, now=now, not_before=item.added_at
+            ),
+        )
+    UsageRecord.objects.filter(pk=row.pk).update(**values)
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 def is_duplicate_identifier(exc: stripe.InvalidRequestError) -> bool:
-    """Stripe's answer for an identifier it already recorded: for us, "confirmed"."""
+    """Stripe's answer for an identifier it already recorded: for us, "accepted"."""
     message = str(exc.user_message or "").lower()
     return exc.code == "resource_already_exists" or (
         "identifier" in message and "already" in message
@@ -161,30 +171,33 @@ def _lease_due_rows(now: datetime) -> list[UsageRecord]:
 
 
 def _flag_rows_stripe_would_refuse(now: datetime) -> int:
-    """Too old for Stripe's window, or unknown for too long to resend safely: a human."""
+    """Sent 20 h ago and still unsettled, or too old for Stripe's window: a human."""
     too_old = now - timedelta(days=int(setting("METER_EVENT_MAX_AGE_DAYS")))
-    unknown_for = timedelta(seconds=int(setting("UNKNOWN_OUTCOME_ATTENTION_SECONDS")))
+    sent_before = now - timedelta(seconds=int(setting("UNKNOWN_OUTCOME_ATTENTION_SECONDS")))
     stale = UsageRecord.objects.filter(push_state__in=[Pushed.PENDING, Pushed.HELD]).filter(
-        Q(completed_at__lt=too_old) | Q(outcome_unknown_since__lt=now - unknown_for)
+        Q(first_sent_at__lt=sent_before)
+        | Q(first_sent_at__isnull=False, event_timestamp__lt=too_old)
     )
     return stale.update(
         push_state=Pushed.NEEDS_ATTENTION,
         last_push_error=(
-            "Outside Stripe's window (35 days old, or unknown outcome for 20 h beyond its "
-            "~24 h dedupe): check Stripe for the identifier before sending by hand."
+            "First sent over 20 h ago without a settled answer (Stripe dedupes for about "
+            "24 h), or older than Stripe's 35 days: reconciliation or a person decides."
         ),
     )
 
 
 def _release_held_rows(now: datetime) -> int:
-    subscribed = TenantBilling.objects.filter(
-        subscription_status__in=SUBSCRIBED, stripe_customer_id__isnull=False
-    ).values("tenant_id")
-    return UsageRecord.objects.filter(
-        push_state=Pushed.HELD,
-        tenant_id__in=subscribed,
-        resolution__in=StripeMeter.objects.values("resolution"),
-    ).update(push_state=Pushed.PENDING, next_push_at=now)
+    """Held rows go out again once their price's item is on a live subscription."""
+    released = 0
+    for row in UsageRecord.objects.filter(push_state=Pushed.HELD).only(
+        "pk", "tenant_id", "resolution", "unit_price"
+    ):
+        if _live_item(row) is not None:
+            released += UsageRecord.objects.filter(pk=row.pk, push_state=Pushed.HELD).update(
+                push_state=Pushed.PENDING, next_push_at=now
+            )
+    return released
 
 
 def _hold(row: UsageRecord, reason: str) -> None:

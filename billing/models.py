@@ -37,8 +37,17 @@ class TenantBilling(models.Model):
     subscription_status = models.CharField(
         max_length=24, choices=SubscriptionStatus.choices, default=SubscriptionStatus.NONE
     )
-    #: Creation time of the Stripe event the status came from: an older event never wins.
+    #: When the status was last read from the subscription object at Stripe.
     subscription_status_at = models.DateTimeField(null=True, blank=True)
+    #: The current subscription's ``created``: of this tenant's subscriptions, the newest wins.
+    subscription_created_at = models.DateTimeField(null=True, blank=True)
+    #: Bumped when a customer or subscription must be made anew, so its idempotency key
+    #: never replays the answer that made the one it replaces.
+    customer_generation = models.PositiveIntegerField(default=1)
+    subscription_generation = models.PositiveIntegerField(default=1)
+    provision_attempts = models.PositiveIntegerField(default=0)
+    next_provision_at = models.DateTimeField(null=True, blank=True)
+    last_provision_error = models.TextField(blank=True, default="")
     monthly_spend_cap = money(null=True, blank=True)
     max_in_flight_runs = models.PositiveIntegerField(null=True, blank=True)
     end_user_monthly_spend_cap = money(
@@ -50,23 +59,41 @@ class TenantBilling(models.Model):
         return f"billing of {self.tenant_id}"
 
 
-class TenantPrice(models.Model):
-    """A tenant's own price per output second, overriding the settings' default."""
+class Price(models.Model):
+    """A price per output second from ``effective_from`` on: the tenant's own, or (no
+    tenant) everyone's. Rows are never edited: a change is a new row with a later date,
+    so a run's price is the one in effect when it was created (the settings only seed
+    the first everyone-row)."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="prices")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, null=True, blank=True, related_name="prices"
+    )
     resolution = models.CharField(max_length=8, choices=Run.Resolution.choices)
-    price_per_second = models.DecimalField(max_digits=10, decimal_places=6)
+    per_second = models.DecimalField(max_digits=10, decimal_places=6)
+    effective_from = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "resolution"], name="tenant_price_unique"),
-            models.CheckConstraint(
-                condition=Q(price_per_second__gte=0), name="tenant_price_non_negative"
+            models.UniqueConstraint(
+                fields=["tenant", "resolution", "effective_from"],
+                condition=Q(tenant__isnull=False),
+                name="price_unique_tenant_date",
             ),
+            models.UniqueConstraint(
+                fields=["resolution", "effective_from"],
+                condition=Q(tenant__isnull=True),
+                name="price_unique_default_date",
+            ),
+            models.CheckConstraint(condition=Q(per_second__gte=0), name="price_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["resolution", "effective_from"], name="price_effective"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.tenant_id} {self.resolution}: {self.price_per_second}/s"
+        who = self.tenant_id or "everyone"
+        return f"{who} {self.resolution}: {self.per_second}/s from {self.effective_from:%Y-%m-%d}"
 
 
 class EndUserLimit(models.Model):
@@ -129,6 +156,7 @@ class UsageRecord(models.Model):
         NEEDS_ATTENTION = "needs_attention", "Needs a human"
         WAITING = "waiting", "Waiting: video held for review"
         VOIDED = "voided", "Voided: video rejected, not billed"
+        REFUSED = "refused", "Refused by Stripe after acceptance: fix, then it is resent"
 
     run = models.OneToOneField(Run, on_delete=models.PROTECT, related_name="+")
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
@@ -139,8 +167,21 @@ class UsageRecord(models.Model):
     amount = money()
     provider_cost = money(null=True, blank=True)
     completed_at = models.DateTimeField()
-    #: Stripe's meter event identifier: a namespace and the run's UUID, unique everywhere.
+    #: The meter event's timestamp, inside the Stripe period that bills it: usage is grouped
+    #: by it everywhere. Provisional until the first send, fixed from then on.
+    event_timestamp = models.DateTimeField()
+    #: The meter (and price) the event goes to: the run's resolution at its frozen price.
+    metered_price = models.ForeignKey(
+        "MeteredPrice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: Stripe's meter event identifier: the namespace and the run's UUID (plus ``:<n>`` after
+    #: Stripe refused an earlier one), unique everywhere; a refused one is never reused.
     identifier = models.CharField(max_length=100, unique=True)
+    refused_identifiers = models.JSONField(default=list, blank=True)
+    #: ``<identifier>/<attempt>``: the SDK's retries of one attempt reuse it, a new attempt
+    #: never replays an earlier attempt's saved answer.
+    idempotency_key = models.CharField(max_length=120, blank=True, default="")
+    first_sent_at = models.DateTimeField(null=True, blank=True)
 
     push_state = models.CharField(
         max_length=16, choices=PushState.choices, default=PushState.PENDING
@@ -155,7 +196,7 @@ class UsageRecord(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "completed_at"], name="usage_tenant_completed"),
+            models.Index(fields=["tenant", "event_timestamp"], name="usage_tenant_event_ts"),
             models.Index(
                 fields=["next_push_at"], condition=Q(push_state="pending"), name="usage_to_push"
             ),
@@ -169,31 +210,56 @@ class UsageRecord(models.Model):
         return f"{self.seconds}s {self.resolution} = {self.amount} ({self.push_state})"
 
 
-class StripeMeter(models.Model):
-    """The Stripe meter counting one resolution's seconds (whole seconds, summed)."""
+class MeteredPrice(models.Model):
+    """One Stripe meter and its one metered price for a (resolution, unit price).
 
-    resolution = models.CharField(max_length=8, unique=True)
+    A price change makes a new meter rather than moving an old one, so every event lands on
+    the meter whose price it was sold at and each invoice line reads as one price.
+    """
+
+    resolution = models.CharField(max_length=8)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=6)
+    #: Also the price's lookup key: unique per Stripe account, so it carries the namespace.
     event_name = models.CharField(max_length=100, unique=True)
     meter_id = models.CharField(max_length=64, unique=True)
+    price_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resolution", "unit_price"], name="metered_price_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.event_name
 
 
-class StripePrice(models.Model):
-    """A metered price on a meter: one per unit price in use (tenant overrides differ)."""
+class SubscriptionItem(models.Model):
+    """A metered price's item on a tenant's subscription. Stripe bills an item's usage only
+    from when it was added, so it is added before the first run at its price is admitted,
+    and retired only after a period's grace hour once no unsent row carries its price."""
 
-    meter = models.ForeignKey(StripeMeter, on_delete=models.PROTECT, related_name="prices")
-    unit_price = models.DecimalField(max_digits=10, decimal_places=6)
-    price_id = models.CharField(max_length=64, unique=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    subscription_id = models.CharField(max_length=64)
+    metered_price = models.ForeignKey(MeteredPrice, on_delete=models.PROTECT, related_name="+")
+    item_id = models.CharField(max_length=64, unique=True)
+    #: The item's ``created`` at Stripe: usage timestamped earlier is not billed on it.
+    added_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["meter", "unit_price"], name="stripe_price_unique")
+            models.UniqueConstraint(
+                fields=["subscription_id", "metered_price"],
+                condition=Q(retired_at__isnull=True),
+                name="subscription_item_one_live_per_price",
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.meter} @ {self.unit_price}/s"
+        return f"{self.item_id} ({self.metered_price})"
 
 
 class StripeEventReceipt(models.Model):

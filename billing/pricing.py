@@ -1,33 +1,87 @@
 """Prices and billable seconds: Decimal only, one rounding rule, one place."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
 
-from billing.conf import default_price_per_second
-from billing.models import TenantPrice
+from billing.conf import default_price_per_second, stripe_enabled
+from billing.models import Price, SubscriptionItem, TenantBilling
 from seedance.models import Run, Tenant
 
 MIN_SECONDS, MAX_SECONDS = 4, 15
 #: Amounts keep sub-cent precision (0.2419 $/s); invoices round, the ledger does not.
 AMOUNT_PLACES = Decimal("0.000001")
+#: When the settings' first prices took effect: before any run.
+SEED_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def unit_price(*, tenant: Tenant, resolution: str) -> Decimal:
-    """The tenant's price per output second: its own override, else the settings' default."""
-    override = (
-        TenantPrice.objects.filter(tenant=tenant, resolution=resolution)
-        .values_list("price_per_second", flat=True)
+def prices_in_effect(*, tenant: Tenant, resolution: str, at: datetime) -> list[Price]:
+    """Every price that took effect by ``at``, newest first: the tenant's own rows when it
+    has any in effect, else everyone's."""
+    rows = list(
+        Price.objects.filter(resolution=resolution, effective_from__lte=at)
+        .filter(Q(tenant=tenant) | Q(tenant__isnull=True))
+        .order_by("-effective_from")
+    )
+    own = [row for row in rows if row.tenant_id is not None]
+    if own:
+        return own
+    if not rows:
+        return [_seed_default_price(resolution)]
+    return rows
+
+
+def unit_price(*, tenant: Tenant, resolution: str, at: datetime | None = None) -> Decimal:
+    """The price a run created at ``at`` (now) is sold at: the newest in effect whose
+    metered item is already on the tenant's subscription. A newer price whose item is not
+    yet there waits: Stripe would bill its usage to nobody (provisioning adds it)."""
+    candidates = prices_in_effect(tenant=tenant, resolution=resolution, at=at or timezone.now())
+    if stripe_enabled():
+        for price in candidates:
+            if on_subscription(tenant=tenant, resolution=resolution, unit_price=price.per_second):
+                return price.per_second
+    return candidates[0].per_second
+
+
+def on_subscription(*, tenant: Tenant, resolution: str, unit_price: Decimal) -> bool:
+    """True when usage at this price will bill: its item is live on the tenant's current
+    subscription, or there is no subscription yet (it will be made with every price its
+    waiting rows carry)."""
+    subscription_id = (
+        TenantBilling.objects.filter(pk=tenant.pk)
+        .values_list("stripe_subscription_id", flat=True)
         .first()
     )
-    if override is not None:
-        return override
-    price = default_price_per_second(resolution)
-    if price is None:
+    if not subscription_id:
+        return True
+    return SubscriptionItem.objects.filter(
+        tenant=tenant,
+        subscription_id=subscription_id,
+        retired_at__isnull=True,
+        metered_price__resolution=resolution,
+        metered_price__unit_price=unit_price,
+    ).exists()
+
+
+def _seed_default_price(resolution: str) -> Price:
+    """The settings seed everyone's first price, once; later changes are rows, not settings."""
+    per_second = default_price_per_second(resolution)
+    if per_second is None:
         raise ImproperlyConfigured(f"No price per second for {resolution}")
-    return price
+    try:
+        with transaction.atomic():
+            return Price.objects.create(
+                resolution=resolution, per_second=per_second, effective_from=SEED_EFFECTIVE_FROM
+            )
+    except IntegrityError:
+        return Price.objects.get(
+            tenant__isnull=True, resolution=resolution, effective_from=SEED_EFFECTIVE_FROM
+        )
 
 
 def worst_case_seconds(duration: str) -> int:
@@ -55,11 +109,6 @@ def billed_seconds(run: Run) -> int:
 
 def amount_for(seconds: int, price: Decimal) -> Decimal:
     return (price * seconds).quantize(AMOUNT_PLACES, rounding=ROUND_HALF_UP)
-
-
-def period_of(moment: datetime) -> date:
-    """The UTC calendar month a moment falls in, as its first day: caps reset monthly."""
-    return moment.date().replace(day=1)
 
 
 @dataclass(frozen=True)

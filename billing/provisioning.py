@@ -1,24 +1,37 @@
 """Provisioning Stripe for metered billing, idempotently: run it any number of times.
 
-Without a subscription Stripe invoices nothing, silently, so each tenant gets a customer
-and a subscription to its metered prices. Every object is found before it is created (by
-our stored id, then by Stripe lookup key or metadata), and created with an idempotency
-key, so a rerun or a lost answer never makes a second one.
+Without a subscription, or without the item of a price, Stripe bills usage to nobody,
+silently. So each tenant gets a customer, a subscription anchored on the UTC month and
+an item for every price it may sell at, before a run at that price is admitted. Objects
+are found by our stored ids first, by namespaced lookup keys or metadata only to recover,
+and created with namespaced idempotency keys that change whenever an object must be made
+anew, so a rerun or a lost answer never makes a second one nor replays a stale one.
 """
 
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import stripe
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from billing.conf import setting
-from billing.models import StripeMeter, StripePrice, TenantBilling
-from billing.pricing import unit_price
+from billing.exceptions import SubscriptionEnded, SubscriptionFull
+from billing.models import MeteredPrice, SubscriptionItem, TenantBilling
+from billing.naming import (
+    idempotency_key,
+    is_ours,
+    meter_event_name,
+    metered_price_label,
+    object_metadata,
+)
+from billing.periods import month_start, next_month_start
+from billing.selectors import prices_to_carry
 from seedance.models import Tenant
-from seedance.run_input import RESOLUTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -31,101 +44,128 @@ class ProvisionReport:
     prices: list[str] = field(default_factory=list)
     customers: list[str] = field(default_factory=list)
     subscriptions: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
 
 
 def stripe_provision(
-    *, client: stripe.StripeClient, tenants: list[Tenant] | None = None
+    *,
+    client: stripe.StripeClient,
+    tenants: list[Tenant] | None = None,
+    now: datetime | None = None,
+    resubscribe: bool = False,
 ) -> ProvisionReport:
+    now = now or timezone.now()
     report = ProvisionReport()
-    meters = {resolution: _meter(client, resolution, report) for resolution in RESOLUTIONS}
     for tenant in tenants if tenants is not None else list(Tenant.objects.order_by("pk")):
-        prices = [
-            _price(
-                client, meters[resolution], unit_price(tenant=tenant, resolution=resolution), report
-            )
-            for resolution in RESOLUTIONS
-        ]
-        customer_id = _customer(client, tenant, report)
-        _subscription(client, tenant, customer_id, prices, report)
+        provision_tenant(client, tenant, report, now=now, resubscribe=resubscribe)
     return report
 
 
-def _meter(client: stripe.StripeClient, resolution: str, report: ProvisionReport) -> StripeMeter:
-    event_name = f"{setting('METER_EVENT_PREFIX')}_{resolution.replace('p', '')}p"
-    stored = StripeMeter.objects.filter(resolution=resolution).first()
+def provision_tenant(
+    client: stripe.StripeClient,
+    tenant: Tenant,
+    report: ProvisionReport,
+    *,
+    now: datetime,
+    resubscribe: bool = False,
+) -> None:
+    """A tenant whose subscription ended gets a new one only when asked (``resubscribe``):
+    billing someone who canceled is a decision, not a retry."""
+    metered = [
+        metered_price_for(client, resolution, unit_price, report)
+        for resolution, unit_price in sorted(prices_to_carry(tenant=tenant, now=now))
+    ]
+    customer_id = _customer(client, tenant, report)
+    subscription = _subscription(
+        client, tenant, customer_id, metered, report, now=now, resubscribe=resubscribe
+    )
+    _items(client, tenant, subscription, metered, report)
+    TenantBilling.objects.filter(pk=tenant.pk).update(
+        provision_attempts=0, next_provision_at=None, last_provision_error=""
+    )
+
+
+def metered_price_for(
+    client: stripe.StripeClient, resolution: str, unit_price: Decimal, report: ProvisionReport
+) -> MeteredPrice:
+    """The meter and metered price for a (resolution, unit price), made once per account."""
+    stored = MeteredPrice.objects.filter(resolution=resolution, unit_price=unit_price).first()
     if stored is not None:
         return stored
-    existing = next(
+    event_name = meter_event_name(resolution, unit_price)
+    label = metered_price_label(resolution, unit_price)
+    meter = next(
         (
             meter
-            for meter in client.v1.billing.meters.list(params={"status": "active", "limit": 100})
+            for meter in client.v1.billing.meters.list(
+                params={"status": "active", "limit": 100}
+            ).auto_paging_iter()
             if meter.event_name == event_name
         ),
         None,
-    )
-    meter = existing or client.v1.billing.meters.create(
+    ) or client.v1.billing.meters.create(
         params={
-            "display_name": f"Seedance video seconds, {resolution}",
+            "display_name": label,
             "event_name": event_name,
             "default_aggregation": {"formula": "sum"},
             "customer_mapping": {"type": "by_id", "event_payload_key": "stripe_customer_id"},
             "value_settings": {"event_payload_key": "value"},
         },
-        options={"idempotency_key": f"meter-{event_name}"},
+        options={"idempotency_key": idempotency_key("meter", event_name)},
     )
     report.meters.append(meter.id)
-    return StripeMeter.objects.create(
-        resolution=resolution, event_name=event_name, meter_id=meter.id
-    )
-
-
-def _price(
-    client: stripe.StripeClient, meter: StripeMeter, price: Decimal, report: ProvisionReport
-) -> StripePrice:
-    stored = StripePrice.objects.filter(meter=meter, unit_price=price).first()
-    if stored is not None:
-        return stored
-    lookup_key = f"{meter.event_name}@{format(price.normalize(), 'f')}"
-    found = client.v1.prices.list(params={"lookup_keys": [lookup_key], "limit": 1}).data
-    stripe_price = (
+    found = client.v1.prices.list(params={"lookup_keys": [event_name], "limit": 1}).data
+    price = (
         found[0]
         if found
         else client.v1.prices.create(
             params={
                 "currency": "usd",
                 # Stripe takes cents; per-second prices need sub-cent decimals (never floats).
-                "unit_amount_decimal": price * 100,
-                "recurring": {
-                    "interval": "month",
-                    "usage_type": "metered",
-                    "meter": meter.meter_id,
-                },
-                "product_data": {"name": f"Seedance video seconds ({meter.resolution})"},
-                "lookup_key": lookup_key,
+                "unit_amount_decimal": unit_price * 100,
+                "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id},
+                "product_data": {"name": label, "metadata": object_metadata()},
+                "lookup_key": event_name,
+                "metadata": object_metadata(),
             },
-            options={"idempotency_key": f"price-{lookup_key}"},
+            options={"idempotency_key": idempotency_key("price", event_name)},
         )
     )
-    report.prices.append(stripe_price.id)
-    return StripePrice.objects.create(meter=meter, unit_price=price, price_id=stripe_price.id)
+    report.prices.append(price.id)
+    try:
+        with transaction.atomic():
+            return MeteredPrice.objects.create(
+                resolution=resolution,
+                unit_price=unit_price,
+                event_name=event_name,
+                meter_id=meter.id,
+                price_id=price.id,
+            )
+    except IntegrityError:
+        return MeteredPrice.objects.get(resolution=resolution, unit_price=unit_price)
 
 
 def _customer(client: stripe.StripeClient, tenant: Tenant, report: ProvisionReport) -> str:
     billing, _ = TenantBilling.objects.get_or_create(tenant=tenant)
     if billing.stripe_customer_id:
         return billing.stripe_customer_id
-    found = client.v1.customers.search(
-        params={"query": f"metadata['seedance_tenant_id']:'{tenant.pk}'"}
-    ).data
+    found = [
+        customer
+        for customer in client.v1.customers.search(
+            params={"query": f"metadata['seedance_tenant']:'{tenant.uuid}'"}
+        ).data
+        if is_ours(customer.metadata, tenant) and not getattr(customer, "deleted", False)
+    ]
     customer = (
         found[0]
         if found
         else client.v1.customers.create(
-            params={
-                "name": tenant.name,
-                "metadata": {"seedance_tenant_id": str(tenant.pk), "seedance_tenant": tenant.slug},
+            params={"name": tenant.name, "metadata": object_metadata(tenant)},
+            options={
+                "idempotency_key": idempotency_key(
+                    "customer", tenant.uuid, billing.customer_generation
+                )
             },
-            options={"idempotency_key": f"customer-{tenant.pk}"},
         )
     )
     report.customers.append(customer.id)
@@ -137,32 +177,109 @@ def _subscription(
     client: stripe.StripeClient,
     tenant: Tenant,
     customer_id: str,
-    prices: list[StripePrice],
+    metered: list[MeteredPrice],
     report: ProvisionReport,
-) -> None:
+    *,
+    now: datetime,
+    resubscribe: bool,
+) -> Any:
     billing = TenantBilling.objects.get(pk=tenant.pk)
     if billing.stripe_subscription_id and billing.subscription_status in ALIVE:
-        return
-    live = [
-        subscription
-        for subscription in client.v1.subscriptions.list(params={"customer": customer_id}).data
-        if subscription.status in ALIVE
-    ]
+        return client.v1.subscriptions.retrieve(billing.stripe_subscription_id)
+    if billing.stripe_subscription_id and not resubscribe:
+        raise SubscriptionEnded(
+            f"{tenant}'s subscription {billing.stripe_subscription_id} is "
+            f"{billing.subscription_status}: its usage is held until it subscribes again "
+            "(`manage.py stripe_provision --resubscribe`)."
+        )
+    if billing.stripe_subscription_id:
+        # The stored one has ended: the next must not replay the answer that made it.
+        TenantBilling.objects.filter(pk=tenant.pk).update(
+            subscription_generation=F("subscription_generation") + 1
+        )
+        billing.refresh_from_db()
+    ours = sorted(
+        (
+            subscription
+            for subscription in client.v1.subscriptions.list(
+                params={"customer": customer_id, "status": "all", "limit": 100}
+            ).data
+            if subscription.status in ALIVE and is_ours(subscription.metadata, tenant)
+        ),
+        key=lambda subscription: subscription.created,
+    )
     subscription = (
-        live[0]
-        if live
+        ours[-1]
+        if ours
         else client.v1.subscriptions.create(
             params={
                 "customer": customer_id,
-                "items": [{"price": price.price_id} for price in prices],
+                "items": [{"price": price.price_id} for price in metered],
+                # Periods are UTC months; usage since the month began bills on the first.
+                "backdate_start_date": int(month_start(now).timestamp()),
+                "billing_cycle_anchor": int(next_month_start(now).timestamp()),
+                "proration_behavior": "none",
+                "billing_mode": {"type": "flexible"},
+                "metadata": object_metadata(tenant),
             },
-            options={"idempotency_key": f"subscription-{tenant.pk}-{customer_id}"},
+            options={
+                "idempotency_key": idempotency_key(
+                    "subscription", tenant.uuid, billing.subscription_generation
+                )
+            },
         )
     )
     report.subscriptions.append(subscription.id)
-    with transaction.atomic():
-        TenantBilling.objects.filter(pk=tenant.pk).update(
-            stripe_subscription_id=subscription.id,
-            subscription_status=subscription.status,
-            subscription_status_at=datetime.fromtimestamp(subscription.created, tz=UTC),
+    TenantBilling.objects.filter(pk=tenant.pk).update(
+        stripe_subscription_id=subscription.id,
+        subscription_status=subscription.status,
+        subscription_status_at=timezone.now(),
+        subscription_created_at=datetime.fromtimestamp(subscription.created, tz=UTC),
+    )
+    return subscription
+
+
+def _items(
+    client: stripe.StripeClient,
+    tenant: Tenant,
+    subscription: Any,
+    metered: list[MeteredPrice],
+    report: ProvisionReport,
+) -> None:
+    """Every needed price's item on the subscription; Stripe's own items are the truth."""
+    by_price = {price.price_id: price for price in MeteredPrice.objects.all()}
+    live = {item.price.id: item for item in subscription["items"]["data"]}
+    for item in live.values():
+        if item.price.id in by_price:
+            _remember_item(tenant, subscription.id, by_price[item.price.id], item)
+    missing = [price for price in metered if price.price_id not in live]
+    limit = int(setting("MAX_SUBSCRIPTION_ITEMS"))
+    if missing and len(live) + len(missing) > limit:
+        raise SubscriptionFull(
+            f"{tenant} would need {len(live) + len(missing)} items on {subscription.id}; "
+            f"Stripe allows {limit}: retire unused prices first."
         )
+    for price in missing:
+        item = client.v1.subscription_items.create(
+            params={
+                "subscription": subscription.id,
+                "price": price.price_id,
+                "proration_behavior": "none",
+                "metadata": object_metadata(tenant),
+            },
+            options={"idempotency_key": idempotency_key("item", subscription.id, price.price_id)},
+        )
+        report.items.append(item.id)
+        _remember_item(tenant, subscription.id, price, item)
+
+
+def _remember_item(tenant: Tenant, subscription_id: str, price: MeteredPrice, item: Any) -> None:
+    SubscriptionItem.objects.get_or_create(
+        item_id=item.id,
+        defaults={
+            "tenant": tenant,
+            "subscription_id": subscription_id,
+            "metered_price": price,
+            "added_at": datetime.fromtimestamp(item.created, tz=UTC),
+        },
+    )

@@ -4,12 +4,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from billing.conf import stripe_enabled
+from billing.autoprovision import provision_soon
+from billing.conf import setting, stripe_enabled
 from billing.ledger import usage_record_after_review, usage_record_for_run
-from billing.models import UsageRecord
-from billing.tasks import enqueue_push
-from seedance.models import Run
+from billing.models import Price, TenantBilling, UsageRecord
+from billing.tasks import enqueue_provision, enqueue_push
+from seedance.models import Run, Tenant
 
 
 def on_run_finished(sender: Any, run: Run, **kwargs: Any) -> None:
@@ -29,3 +31,23 @@ def on_run_moderated(sender: Any, run: Run, decision: str, **kwargs: Any) -> Non
     usage_record_after_review(run, decision)
     if decision == Run.Moderation.APPROVED and stripe_enabled():
         transaction.on_commit(enqueue_push, robust=True)
+
+
+def on_tenant_saved(sender: Any, instance: Tenant, created: bool, **kwargs: Any) -> None:
+    """A new tenant is subscribed at once, so its first run's usage already bills."""
+    if not created:
+        return
+    TenantBilling.objects.get_or_create(
+        tenant=instance, defaults={"next_provision_at": timezone.now()}
+    )
+    if stripe_enabled() and setting("AUTO_PROVISION"):
+        transaction.on_commit(enqueue_provision, robust=True)
+
+
+def on_price_saved(sender: Any, instance: Price, created: bool, **kwargs: Any) -> None:
+    """A new price's item goes on every subscription it applies to before it is sold at."""
+    if not created:
+        return
+    provision_soon([instance.tenant_id] if instance.tenant_id else None)
+    if stripe_enabled() and setting("AUTO_PROVISION"):
+        transaction.on_commit(enqueue_provision, robust=True)

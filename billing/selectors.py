@@ -6,12 +6,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import BigIntegerField, Count, F, Sum
+from django.db.models import BigIntegerField, Count, F, Q, Sum
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Round, TruncDate
 
-from billing.models import UsageRecord
+from billing.models import Price, RunCharge, UsageRecord
+from billing.pricing import prices_in_effect
 from seedance.models import Tenant
+from seedance.run_input import RESOLUTIONS
 
 GroupBy = Literal["day", "resolution", "end_user_id"]
 GROUP_BY_CHOICES: tuple[GroupBy, ...] = ("day", "resolution", "end_user_id")
@@ -19,6 +21,39 @@ GROUP_BY_CHOICES: tuple[GroupBy, ...] = ("day", "resolution", "end_user_id")
 CURRENCY = "usd"
 #: The ledger's decimal places: sums are taken in whole millionths of a dollar.
 LEDGER_PLACES = 6
+
+
+#: Rows Stripe has not yet counted: their prices' items must stay on the subscription.
+UNSENT_STATES = (
+    UsageRecord.PushState.PENDING,
+    UsageRecord.PushState.HELD,
+    UsageRecord.PushState.WAITING,
+    UsageRecord.PushState.REFUSED,
+    UsageRecord.PushState.NEEDS_ATTENTION,
+)
+
+
+def prices_to_carry(*, tenant: Tenant, now: datetime) -> set[tuple[str, Decimal]]:
+    """Every (resolution, unit price) the tenant's subscription must have an item for: the
+    newest price in effect, those scheduled to take effect, and those of runs in flight
+    or rows not yet counted by Stripe."""
+    carried: set[tuple[str, Decimal]] = set()
+    for resolution in RESOLUTIONS:
+        carried.add(
+            (
+                resolution,
+                prices_in_effect(tenant=tenant, resolution=resolution, at=now)[0].per_second,
+            )
+        )
+    scheduled = Price.objects.filter(effective_from__gt=now).filter(
+        Q(tenant=tenant) | Q(tenant__isnull=True)
+    )
+    carried.update(scheduled.values_list("resolution", "per_second"))
+    in_flight = RunCharge.objects.filter(tenant=tenant, state=RunCharge.State.RESERVED)
+    carried.update(in_flight.values_list("resolution", "unit_price").distinct())
+    unsent = UsageRecord.objects.filter(tenant=tenant, push_state__in=UNSENT_STATES)
+    carried.update(unsent.values_list("resolution", "unit_price").distinct())
+    return {(resolution, Decimal(price).normalize()) for resolution, price in carried}
 
 
 @dataclass(frozen=True)
@@ -51,9 +86,10 @@ def usage_summary(
     group_by: GroupBy,
     end_user_id: str | None = None,
 ) -> UsageSummary:
-    """The tenant's ledger rows completed in [start, end), summed per group, exactly."""
+    """The tenant's ledger rows whose meter event falls in [start, end) (the time Stripe
+    bills them at), summed per group, exactly."""
     records = UsageRecord.objects.exclude(push_state=UsageRecord.PushState.VOIDED).filter(
-        tenant=tenant, completed_at__gte=start, completed_at__lt=end
+        tenant=tenant, event_timestamp__gte=start, event_timestamp__lt=end
     )
     if end_user_id is not None:
         records = records.filter(end_user_id=end_user_id)
@@ -72,7 +108,7 @@ def usage_summary(
 
 def _group_key(group_by: GroupBy) -> Combinable:
     if group_by == "day":
-        return TruncDate("completed_at", tzinfo=UTC)
+        return TruncDate("event_timestamp", tzinfo=UTC)
     return F(group_by)
 
 

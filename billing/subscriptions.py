@@ -1,17 +1,26 @@
-"""A tenant's subscription state, kept current from Stripe's webhook events.
+"""A tenant's subscription state, read from the subscription object itself.
 
-Events arrive late and out of order: the state follows the newest event by its creation
-time at Stripe, not the last one to arrive, and each event id is processed once.
+An event is only news that a subscription changed: its state is fetched fresh from Stripe,
+so late or out-of-order events cannot roll it back. Only subscriptions whose metadata
+carries this deployment's namespace and the tenant's UUID count, and of those the newest
+(by ``created``) is the tenant's. Invoice events never set state: a final invoice can be
+paid after the subscription that issued it was canceled.
 """
 
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+import stripe
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.utils import timezone
 
+from billing.limits import tenant_billing_for_update
 from billing.models import StripeEventReceipt, TenantBilling
+from billing.naming import TENANT_KEY, is_ours, plain_metadata
+from billing.stripe_client import stripe_client
+from seedance.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -23,59 +32,70 @@ SUBSCRIPTION_EVENTS = (
     "customer.subscription.paused",
     "customer.subscription.resumed",
 )
-HANDLED_EVENTS = (*SUBSCRIPTION_EVENTS, "invoice.paid", "invoice.payment_failed")
 
 
-def stripe_event_apply(event: dict[str, Any]) -> bool:
-    """Record the event once and apply it. False for a repeat or an event we ignore."""
+def stripe_event_apply(event: dict[str, Any], *, client: stripe.StripeClient | None = None) -> bool:
+    """Record the event once and act on it. False for a repeat or an event we ignore."""
     created = datetime.fromtimestamp(int(event["created"]), tz=UTC)
     try:
         with transaction.atomic():
             StripeEventReceipt.objects.create(
                 event_id=event["id"], event_type=event["type"], created=created
             )
-            if event["type"] not in HANDLED_EVENTS:
-                return False
-            return _apply(event, created)
     except IntegrityError:
         logger.info("Stripe event %s already processed", event["id"])
         return False
-
-
-def _apply(event: dict[str, Any], created: datetime) -> bool:
-    obj = event["data"]["object"]
-    customer = obj.get("customer")
-    if not isinstance(customer, str):
+    if event["type"] not in SUBSCRIPTION_EVENTS:
         return False
-    if event["type"] in SUBSCRIPTION_EVENTS:
-        status = obj.get("status")
-        subscription_id = obj.get("id") or ""
-    elif event["type"] == "invoice.paid":
-        status, subscription_id = Status.ACTIVE, _subscription_of(obj)
-    else:
-        status, subscription_id = Status.PAST_DUE, _subscription_of(obj)
+    subscription_id = event["data"]["object"].get("id")
+    if not isinstance(subscription_id, str):
+        return False
+    return subscription_sync(subscription_id, client=client or stripe_client())
+
+
+def subscription_sync(subscription_id: str, *, client: stripe.StripeClient) -> bool:
+    """Read one subscription from Stripe and make it the tenant's state if it is the
+    tenant's newest of ours. True when the tenant's state changed."""
+    subscription = client.v1.subscriptions.retrieve(subscription_id)
+    tenant = _tenant_of(subscription.metadata)
+    if tenant is None:
+        logger.info("Subscription %s is not one of ours: ignored", subscription_id)
+        return False
+    status = subscription.status
     if status not in Status.values:
-        logger.warning("Unknown Stripe subscription status %r in %s", status, event["id"])
+        logger.warning("Unknown Stripe subscription status %r on %s", status, subscription_id)
         return False
-    values: dict[str, Any] = {"subscription_status": status, "subscription_status_at": created}
-    if subscription_id:
-        values["stripe_subscription_id"] = subscription_id
-    updated = (
-        TenantBilling.objects.filter(stripe_customer_id=customer)
-        .filter(Q(subscription_status_at__isnull=True) | Q(subscription_status_at__lte=created))
-        .update(**values)
-    )
-    if not updated:
-        logger.info("Stripe event %s is older than the state it would replace", event["id"])
-    return bool(updated)
+    created = datetime.fromtimestamp(subscription.created, tz=UTC)
+    with transaction.atomic():
+        billing = tenant_billing_for_update(tenant)
+        newer_elsewhere = (
+            billing.stripe_subscription_id
+            and billing.stripe_subscription_id != subscription.id
+            and billing.subscription_created_at is not None
+            and created < billing.subscription_created_at
+        )
+        if newer_elsewhere:
+            logger.info("Subscription %s is older than %s: ignored", subscription_id, billing)
+            return False
+        changed = (billing.stripe_subscription_id, billing.subscription_status) != (
+            subscription.id,
+            status,
+        )
+        TenantBilling.objects.filter(pk=tenant.pk).update(
+            stripe_subscription_id=subscription.id,
+            stripe_customer_id=billing.stripe_customer_id or subscription.customer,
+            subscription_status=status,
+            subscription_created_at=created,
+            subscription_status_at=timezone.now(),
+        )
+    return changed
 
 
-def _subscription_of(invoice: dict[str, Any]) -> str:
-    """An invoice names its subscription at the top level or, in newer API versions,
-    under ``parent.subscription_details``."""
-    subscription = invoice.get("subscription")
-    if isinstance(subscription, str):
-        return subscription
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
-    value = details.get("subscription")
-    return value if isinstance(value, str) else ""
+def _tenant_of(metadata: Any) -> Tenant | None:
+    if not is_ours(metadata):
+        return None
+    try:
+        tenant_uuid = UUID(str(plain_metadata(metadata).get(TENANT_KEY)))
+    except ValueError:
+        return None
+    return Tenant.objects.filter(uuid=tenant_uuid).first()

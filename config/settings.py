@@ -228,9 +228,12 @@ BILLING = {
         if secret.strip()
     ],
     "STRIPE_TIMEOUT": env.float("STRIPE_TIMEOUT", default=10.0),
-    "METER_EVENT_PREFIX": env.str("STRIPE_METER_EVENT_PREFIX", default="seedance_seconds"),
-    # Meter event identifiers must never repeat across databases or environments.
-    "METER_IDENTIFIER_NAMESPACE": env.str("STRIPE_IDENTIFIER_NAMESPACE", default="seedance-dev"),
+    # Stripe names and identifiers must never repeat across databases or environments.
+    "NAMESPACE": env.str("STRIPE_NAMESPACE", default="seedance-dev"),
+    # Secrets of the event destination for Stripe's thin events (two during a rotation).
+    "STRIPE_EVENT_SECRETS": [
+        secret.strip() for secret in env.list("STRIPE_EVENT_SECRETS", default=[]) if secret.strip()
+    ],
     # On: a tenant whose subscription is past due, unpaid or canceled gets 402 on create.
     "ENFORCE_SUBSCRIPTION": env.bool("BILLING_ENFORCE_SUBSCRIPTION", default=False),
     # On: a tenant's first billable run creates its Stripe customer and subscription.

@@ -12,6 +12,8 @@ from seedance.tenancy import TenantQuerySet
 
 
 class Tenant(models.Model):
+    #: Unique across every deployment (pks are not): what Stripe objects are tied to.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(max_length=63, unique=True)
     name = models.CharField(max_length=200)
     output_retention_days = models.PositiveIntegerField(

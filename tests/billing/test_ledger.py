@@ -8,13 +8,14 @@ import pytest
 from django.db import connection
 
 from billing.ledger import meter_identifier
-from billing.models import RunCharge, TenantPrice, UsageRecord
+from billing.models import RunCharge, UsageRecord
 from seedance.models import Run
 from seedance.run_input import RunInput
 from seedance.services.runs import run_create
 from seedance.signals import run_finished
 from seedance.states import RunStatus
 from seedance.transitions import Outcome, run_finish
+from tests.billing.factories import new_price
 
 
 def create(tenant: Any, **fields: Any) -> Run:
@@ -44,7 +45,7 @@ def test_succeeded_run_makes_exactly_one_ledger_row(tenant: Any) -> None:
     assert record.amount == Decimal("1.209500")
     assert record.provider_cost == Decimal("1.2095")
     assert record.end_user_id == "user-7"
-    assert record.identifier == meter_identifier(run)
+    assert record.identifier == meter_identifier(run.pk)
     assert record.push_state == UsageRecord.PushState.PENDING
     charge = RunCharge.objects.get(run=run)
     assert charge.state == RunCharge.State.SETTLED
@@ -106,9 +107,9 @@ def test_auto_duration_reserves_fifteen_seconds(tenant: Any) -> None:
 
 
 def test_unit_price_is_frozen_at_create(tenant: Any) -> None:
-    TenantPrice.objects.create(tenant=tenant, resolution="720p", price_per_second=Decimal("0.30"))
+    new_price(tenant, "720p", "0.30")
     run = create(tenant)
-    TenantPrice.objects.filter(tenant=tenant).update(price_per_second=Decimal("0.99"))
+    new_price(tenant, "720p", "0.99")
     succeed(run)
     record = UsageRecord.objects.get(run=run)
     assert record.unit_price == Decimal("0.30")
@@ -116,7 +117,7 @@ def test_unit_price_is_frozen_at_create(tenant: Any) -> None:
 
 
 def test_tenant_price_override_applies_only_to_its_tenant(tenant: Any, other_tenant: Any) -> None:
-    TenantPrice.objects.create(tenant=tenant, resolution="480p", price_per_second=Decimal("0.05"))
+    new_price(tenant, "480p", "0.05")
     mine, theirs = create(tenant, resolution="480p"), create(other_tenant, resolution="480p")
     assert RunCharge.objects.get(run=mine).unit_price == Decimal("0.05")
     assert RunCharge.objects.get(run=theirs).unit_price == Decimal("0.108")

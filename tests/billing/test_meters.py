@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from billing.meters import PushReport, push_pending_usage
-from billing.models import StripeMeter, TenantBilling, UsageRecord
+from billing.models import SubscriptionItem, TenantBilling, UsageRecord
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
@@ -38,14 +38,15 @@ def assert_one_accepted_event_per_row(fake: StripeFake, billing: TenantBilling) 
     rows = list(UsageRecord.objects.all())
     assert {row.identifier for row in rows} == set(by_identifier)
     assert set(by_identifier.values()) == {1}
-    meters = {m.resolution: m.event_name for m in StripeMeter.objects.all()}
     accepted = {event["identifier"]: event for event in events}
     for row in rows:
         event = accepted[row.identifier]
         assert event["customer"] == billing.stripe_customer_id
-        assert event["event_name"] == meters[row.resolution]
+        assert row.metered_price is not None
+        assert event["event_name"] == row.metered_price.event_name
+        assert row.metered_price.unit_price == row.unit_price
         assert event["value"] == row.seconds
-        assert event["timestamp"] == int(row.completed_at.timestamp())
+        assert event["timestamp"] == int(row.event_timestamp.timestamp())
 
 
 def test_pushed_row_is_confirmed_with_its_run_as_identifier(
@@ -125,26 +126,81 @@ def test_without_a_stripe_key_the_ledger_fills_and_nothing_is_sent(
     assert stripe_fake.request_log == []
 
 
-def test_row_older_than_stripes_window_goes_to_a_human(
+def test_a_row_first_sent_after_its_periods_grace_hour_is_dated_into_the_open_period(
     tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake
 ) -> None:
     run = billable_run(tenant)
-    UsageRecord.objects.filter(run=run).update(completed_at=timezone.now() - timedelta(days=36))
+    long_ago = timezone.now() - timedelta(days=40)
+    UsageRecord.objects.filter(run=run).update(completed_at=long_ago, event_timestamp=long_ago)
     push_pending_usage()
-    assert UsageRecord.objects.get(run=run).push_state == Pushed.NEEDS_ATTENTION
-    assert stripe_fake.meter_events() == []
+    row = UsageRecord.objects.get(run=run)
+    assert row.push_state == Pushed.CONFIRMED
+    assert row.event_timestamp > timezone.now() - timedelta(minutes=1)
+    (event,) = stripe_fake.meter_events()
+    assert event["timestamp"] == int(row.event_timestamp.timestamp())
 
 
-def test_row_unknown_for_twenty_hours_goes_to_a_human_not_resent(
+def test_a_row_first_sent_twenty_hours_ago_goes_to_a_human_not_resent(
     tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake
 ) -> None:
     run = billable_run(tenant)
     UsageRecord.objects.filter(run=run).update(
-        outcome_unknown_since=timezone.now() - timedelta(hours=20, minutes=1)
+        first_sent_at=timezone.now() - timedelta(hours=20, minutes=1)
     )
     push_pending_usage()
     assert UsageRecord.objects.get(run=run).push_state == Pushed.NEEDS_ATTENTION
     assert stripe_fake.meter_events() == []
+
+
+def test_each_attempt_sends_its_own_idempotency_key_under_one_identifier(
+    tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake
+) -> None:
+    stripe_fake.faults.push("500")
+    billable_run(tenant)
+    push_until_settled()
+    row = UsageRecord.objects.get()
+    assert row.idempotency_key == f"{row.identifier}/2"
+    assert row.push_state == Pushed.CONFIRMED
+
+
+def test_an_event_is_never_timestamped_before_its_prices_item_was_added(
+    tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake
+) -> None:
+    run = billable_run(tenant)
+    earlier = timezone.now() - timedelta(hours=1)
+    UsageRecord.objects.filter(run=run).update(completed_at=earlier, event_timestamp=earlier)
+    SubscriptionItem.objects.update(added_at=timezone.now() - timedelta(minutes=5))
+    push_pending_usage()
+    row = UsageRecord.objects.get(run=run)
+    assert (
+        row.event_timestamp
+        == SubscriptionItem.objects.get(metered_price=row.metered_price).added_at
+    )
+
+
+def test_failed_provisioning_is_retried_on_its_own_schedule_without_new_runs(
+    tenant: Any, stripe_fake: StripeFake, settings: Any
+) -> None:
+    stripe_fake.faults.configure(paths=["/v1/customers"], queue=["500", "500"])
+    for _ in range(3):
+        billable_run(tenant)
+    push_pending_usage()
+    assert set(UsageRecord.objects.values_list("push_state", flat=True)) == {Pushed.HELD}
+    billing = TenantBilling.objects.get(tenant=tenant)
+    assert billing.provision_attempts == 1
+    assert billing.next_provision_at is not None
+    assert "APIError" in billing.last_provision_error
+    push_pending_usage()  # not due yet: no call
+    assert TenantBilling.objects.get(tenant=tenant).provision_attempts == 1
+    push_pending_usage(now=billing.next_provision_at + timedelta(seconds=1))  # fails again
+    billing = TenantBilling.objects.get(tenant=tenant)
+    assert billing.provision_attempts == 2
+    later = billing.next_provision_at + timedelta(seconds=1)
+    push_pending_usage(now=later)
+    push_pending_usage(now=later)
+    assert set(UsageRecord.objects.values_list("push_state", flat=True)) == {Pushed.CONFIRMED}
+    assert TenantBilling.objects.get(tenant=tenant).provision_attempts == 0
+    assert len(stripe_fake.meter_events()) == 3
 
 
 @pytest.mark.parametrize("kind", ["500", "429", "timeout_after_record", "drop_after_record"])

@@ -1,16 +1,15 @@
 """Money in the portal comes from the ledger: a run's cost, and usage without voided rows."""
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import TenantPrice, UsageRecord
+from billing.models import UsageRecord
 from seedance.models import Membership, Run
 from seedance.moderation import run_reject
-from tests.billing.factories import billable_run
+from tests.billing.factories import billable_run, new_price
 
 PASSWORD = "pw-for-tests-123"
 
@@ -26,7 +25,7 @@ def test_run_page_cost_is_the_ledgers_not_todays_price(
     tenant: Any, member: Any, client: Any
 ) -> None:
     run = billable_run(tenant, created_by=member)
-    TenantPrice.objects.create(tenant=tenant, resolution="720p", price_per_second=Decimal("1"))
+    new_price(tenant, "720p", "1")
     client.force_login(member)
     body = client.get(reverse("billing_portal:run-cost", kwargs={"run_id": run.pk})).content
     assert b"$1.21" in body

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from billing.models import TenantBilling, TenantPrice, UsageRecord
-from tests.billing.factories import billable_run
+from billing.models import TenantBilling, UsageRecord
+from tests.billing.factories import billable_run, new_price
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def test_estimate_shows_one_amount_or_the_auto_range(
 
 
 def test_estimate_equals_what_the_ledger_bills(tenant: Any, api_client: APIClient) -> None:
-    TenantPrice.objects.create(tenant=tenant, resolution="720p", price_per_second=Decimal("0.31"))
+    new_price(tenant, "720p", "0.31")
     estimate = api_client.get("/api/v1/prices/estimate", {"duration": "7"}).json()
     run = billable_run(tenant, duration="7")
     assert UsageRecord.objects.get(run=run).amount == Decimal(estimate["max_amount"])
@@ -40,8 +40,8 @@ def test_bad_estimate_query_is_a_field_level_400(api_client: APIClient) -> None:
 
 
 def test_limits_show_spend_and_what_remains(tenant: Any, api_client: APIClient) -> None:
-    TenantBilling.objects.create(
-        tenant=tenant, monthly_spend_cap=Decimal(10), end_user_monthly_spend_cap=Decimal(2)
+    TenantBilling.objects.filter(tenant=tenant).update(
+        monthly_spend_cap=Decimal(10), end_user_monthly_spend_cap=Decimal(2)
     )
     billable_run(tenant, end_user_id="alice")
     body = api_client.get("/api/v1/limits", {"end_user_id": "alice"}).json()
@@ -52,7 +52,7 @@ def test_limits_show_spend_and_what_remains(tenant: Any, api_client: APIClient) 
 def test_limits_are_the_callers_own(
     tenant: Any, other_tenant: Any, other_api_client: APIClient
 ) -> None:
-    TenantBilling.objects.create(tenant=tenant, monthly_spend_cap=Decimal(10))
+    TenantBilling.objects.filter(tenant=tenant).update(monthly_spend_cap=Decimal(10))
     billable_run(tenant)
     body = other_api_client.get("/api/v1/limits").json()
     assert body["month"] == {"spent": "0.000000", "cap": None, "remaining": None}

@@ -27,8 +27,10 @@ def ledger_row(
     seconds: int = 5,
     resolution: str = "720p",
     end_user_id: str = "",
+    event_timestamp: datetime | None = None,
 ) -> UsageRecord:
-    """One billable run's ledger row, written directly (the ledger is what is read)."""
+    """One billable run's ledger row, written directly (the ledger is what is read); its
+    meter event is timestamped at completion unless said otherwise."""
     run = make_run(tenant, resolution=resolution, end_user_id=end_user_id)
     return UsageRecord.objects.create(
         run=run,
@@ -39,6 +41,7 @@ def ledger_row(
         unit_price=Decimal("0.241900"),
         amount=Decimal(amount),
         completed_at=completed_at,
+        event_timestamp=event_timestamp or completed_at,
         identifier=f"test:{run.pk}",
     )
 
@@ -168,6 +171,7 @@ def test_another_tenants_rows_on_the_same_days_are_never_counted(
         ledger_row(
             other_tenant,
             completed_at=row.completed_at,
+            event_timestamp=row.event_timestamp,
             amount="9.999999",
             end_user_id=row.end_user_id,
             resolution=row.resolution,
@@ -175,3 +179,13 @@ def test_another_tenants_rows_on_the_same_days_are_never_counted(
     assert usage_summary(tenant=tenant, group_by="end_user_id", **RANGE) == before
     theirs = usage_summary(tenant=other_tenant, group_by="day", **RANGE).totals
     assert theirs.amount == Decimal("9.999999") * len(rows)
+
+
+def test_rows_count_in_the_period_their_meter_event_is_timestamped_in(tenant: Tenant) -> None:
+    """A row re-dated into the next period (sent after the grace hour) is billed there."""
+    late = ledger_row(
+        tenant, completed_at=DAY_1 - timedelta(hours=2), event_timestamp=DAY_1, amount="1.5"
+    )
+    ledger_row(tenant, completed_at=DAY_1, event_timestamp=DAY_1 - timedelta(hours=2), amount="7")
+    summary = usage_summary(tenant=tenant, start=DAY_1, end=DAY_2, group_by="day")
+    assert summary.totals.amount == late.amount

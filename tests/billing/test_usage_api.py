@@ -278,6 +278,7 @@ def test_a_tenant_never_sees_another_tenants_usage(
         ledger_row(
             other_tenant,
             completed_at=row.completed_at,
+            event_timestamp=row.event_timestamp,
             amount="9.999999",
             resolution=row.resolution,
             end_user_id=row.end_user_id,
