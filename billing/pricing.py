@@ -111,6 +111,13 @@ def amount_for(seconds: int, price: Decimal) -> Decimal:
     return (price * seconds).quantize(AMOUNT_PLACES, rounding=ROUND_HALF_UP)
 
 
+def invoice_line_cents(seconds: int, price: Decimal) -> int:
+    """What Stripe's invoice line for a metered price charges: the period's quantity times
+    ``unit_amount_decimal`` (cents), rounded to a whole cent once per line, half up. So a
+    period's bill is the sum of its rounded lines, not its exact total rounded once."""
+    return int((price * 100 * seconds).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 @dataclass(frozen=True)
 class PriceEstimate:
     """What a run will bill: one amount, or a range when the duration is "auto"."""

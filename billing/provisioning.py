@@ -19,9 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.conf import setting
-from billing.exceptions import SubscriptionEnded, SubscriptionFull
-from billing.models import MeteredPrice, SubscriptionItem, TenantBilling
+from billing.exceptions import SubscriptionEnded
+from billing.models import MeteredPrice, TenantBilling
 from billing.naming import (
     idempotency_key,
     is_ours,
@@ -31,6 +30,7 @@ from billing.naming import (
 )
 from billing.periods import month_start, next_month_start
 from billing.selectors import prices_to_carry
+from billing.subscription_items import items_ensure, items_retire_unused
 from seedance.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class ProvisionReport:
     customers: list[str] = field(default_factory=list)
     subscriptions: list[str] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
 
 
 def stripe_provision(
@@ -71,15 +72,17 @@ def provision_tenant(
 ) -> None:
     """A tenant whose subscription ended gets a new one only when asked (``resubscribe``):
     billing someone who canceled is a decision, not a retry."""
+    carried = prices_to_carry(tenant=tenant, now=now)
     metered = [
         metered_price_for(client, resolution, unit_price, report)
-        for resolution, unit_price in sorted(prices_to_carry(tenant=tenant, now=now))
+        for resolution, unit_price in sorted(carried)
     ]
     customer_id = _customer(client, tenant, report)
     subscription = _subscription(
         client, tenant, customer_id, metered, report, now=now, resubscribe=resubscribe
     )
-    _items(client, tenant, subscription, metered, report)
+    items_retire_unused(client, tenant, subscription.id, carried, report.retired, now=now)
+    report.items.extend(items_ensure(client, tenant, subscription, metered))
     TenantBilling.objects.filter(pk=tenant.pk).update(
         provision_attempts=0, next_provision_at=None, last_provision_error=""
     )
@@ -237,49 +240,3 @@ def _subscription(
         subscription_created_at=datetime.fromtimestamp(subscription.created, tz=UTC),
     )
     return subscription
-
-
-def _items(
-    client: stripe.StripeClient,
-    tenant: Tenant,
-    subscription: Any,
-    metered: list[MeteredPrice],
-    report: ProvisionReport,
-) -> None:
-    """Every needed price's item on the subscription; Stripe's own items are the truth."""
-    by_price = {price.price_id: price for price in MeteredPrice.objects.all()}
-    live = {item.price.id: item for item in subscription["items"]["data"]}
-    for item in live.values():
-        if item.price.id in by_price:
-            _remember_item(tenant, subscription.id, by_price[item.price.id], item)
-    missing = [price for price in metered if price.price_id not in live]
-    limit = int(setting("MAX_SUBSCRIPTION_ITEMS"))
-    if missing and len(live) + len(missing) > limit:
-        raise SubscriptionFull(
-            f"{tenant} would need {len(live) + len(missing)} items on {subscription.id}; "
-            f"Stripe allows {limit}: retire unused prices first."
-        )
-    for price in missing:
-        item = client.v1.subscription_items.create(
-            params={
-                "subscription": subscription.id,
-                "price": price.price_id,
-                "proration_behavior": "none",
-                "metadata": object_metadata(tenant),
-            },
-            options={"idempotency_key": idempotency_key("item", subscription.id, price.price_id)},
-        )
-        report.items.append(item.id)
-        _remember_item(tenant, subscription.id, price, item)
-
-
-def _remember_item(tenant: Tenant, subscription_id: str, price: MeteredPrice, item: Any) -> None:
-    SubscriptionItem.objects.get_or_create(
-        item_id=item.id,
-        defaults={
-            "tenant": tenant,
-            "subscription_id": subscription_id,
-            "metered_price": price,
-            "added_at": datetime.fromtimestamp(item.created, tz=UTC),
-        },
-    )

@@ -2,18 +2,23 @@
 
 from django_q.models import Schedule
 
-from billing.tasks import PUSH_USAGE
+from billing.tasks import PUSH_USAGE, RECONCILE
 
 PUSH_SCHEDULE = "billing.push-usage"
+RECONCILE_SCHEDULE = "billing.reconcile"
 
 
 def ensure_schedules(schedule_model: type[Schedule] = Schedule) -> None:
-    schedule_model.objects.update_or_create(
-        name=PUSH_SCHEDULE,
-        defaults={
-            "func": PUSH_USAGE,
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
-    )
+    for name, func, minutes in (
+        (PUSH_SCHEDULE, PUSH_USAGE, 1),
+        (RECONCILE_SCHEDULE, RECONCILE, 15),
+    ):
+        schedule_model.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )

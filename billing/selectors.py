@@ -11,7 +11,8 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Round, TruncDate
 
 from billing.models import Price, RunCharge, UsageRecord
-from billing.pricing import prices_in_effect
+from billing.naming import metered_price_label
+from billing.pricing import invoice_line_cents, prices_in_effect
 from seedance.models import Tenant
 from seedance.run_input import RESOLUTIONS
 
@@ -129,3 +130,48 @@ def _group(row: Mapping[str, Any]) -> UsageGroup:
 
 def _micros_to_amount(micros: int | Decimal) -> Decimal:
     return Decimal(int(micros)).scaleb(-LEDGER_PLACES)
+
+
+#: Rows not (yet) on any invoice: a held video awaiting review, a rejected one.
+NOT_INVOICED = (UsageRecord.PushState.VOIDED, UsageRecord.PushState.WAITING)
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    """One metered price's line as Stripe's invoice reads it: rounded to the cent."""
+
+    resolution: str
+    unit_price: Decimal
+    seconds: int
+    cents: int
+
+    @property
+    def label(self) -> str:
+        return metered_price_label(self.resolution, self.unit_price)
+
+    @property
+    def amount(self) -> Decimal:
+        return Decimal(self.cents).scaleb(-2)
+
+
+def ledger_invoice_lines(*, tenant: Tenant, start: datetime, end: datetime) -> list[InvoiceLine]:
+    """The ledger for a period as Stripe will invoice it: one line per (resolution, unit
+    price), each rounded once, so their sum is the invoice's, not the exact total rounded."""
+    rows = (
+        UsageRecord.objects.filter(
+            tenant=tenant, event_timestamp__gte=start, event_timestamp__lt=end
+        )
+        .exclude(push_state__in=NOT_INVOICED)
+        .values("resolution", "unit_price")
+        .annotate(n_seconds=Sum("seconds"))
+    )
+    lines = [
+        InvoiceLine(
+            resolution=row["resolution"],
+            unit_price=Decimal(row["unit_price"]).normalize(),
+            seconds=int(row["n_seconds"]),
+            cents=invoice_line_cents(int(row["n_seconds"]), Decimal(row["unit_price"])),
+        )
+        for row in rows
+    ]
+    return sorted(lines, key=lambda line: (line.resolution, line.unit_price))

@@ -2,12 +2,14 @@
 
 from django_q.tasks import async_task
 
-from billing import autoprovision, meters
+from billing import autoprovision, meters, reconcile
+from billing.conf import stripe_enabled
 from billing.stripe_client import stripe_client
 
 PUSH_USAGE = "billing.tasks.push_usage"
 PROVISION_DUE = "billing.tasks.provision_due"
-TASK_PATHS = (PUSH_USAGE, PROVISION_DUE)
+RECONCILE = "billing.tasks.reconcile_billing"
+TASK_PATHS = (PUSH_USAGE, PROVISION_DUE, RECONCILE)
 
 
 def enqueue_push() -> None:
@@ -24,3 +26,9 @@ def push_usage() -> str:
 
 def provision_due() -> str:
     return str(autoprovision.provision_due_tenants(stripe_client()))
+
+
+def reconcile_billing() -> str:
+    if not stripe_enabled():
+        return "Stripe is off: nothing to reconcile"
+    return str(reconcile.billing_reconcile(client=stripe_client()))
