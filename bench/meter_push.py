@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, port: int) -> None:
     from django.utils import timezone
 
     from billing.meters import push_pending_usage
-    from billing.models import StripeMeter, StripePrice, UsageRecord
+    from billing.models import MeteredPrice, SubscriptionItem, UsageRecord
     from billing.provisioning import stripe_provision
     from billing.stripe_client import stripe_client
     from seedance.models import Run, Tenant
@@ -84,8 +84,10 @@ def run(args: argparse.Namespace, port: int) -> None:
             break
         except OSError:
             time.sleep(0.05)
-    StripePrice.objects.all().delete()  # a fresh fake knows none of an earlier run's ids
-    StripeMeter.objects.all().delete()
+    # A fresh fake knows none of an earlier run's ids.
+    SubscriptionItem.objects.all().delete()
+    UsageRecord.objects.filter(metered_price__isnull=False).update(metered_price=None)
+    MeteredPrice.objects.all().delete()
     tenant = Tenant.objects.create(slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench")
     stripe_provision(client=stripe_client(), tenants=[tenant])
     now = timezone.now()
@@ -109,6 +111,7 @@ def run(args: argparse.Namespace, port: int) -> None:
             unit_price=Decimal("0.2419"),
             amount=Decimal("1.2095"),
             completed_at=now - timedelta(seconds=1),
+            event_timestamp=now - timedelta(seconds=1),
             identifier=f"bench:{run.pk}",
             next_push_at=now,
         )
@@ -117,7 +120,7 @@ def run(args: argparse.Namespace, port: int) -> None:
     connection.close()
 
     def pusher() -> None:
-        while push_pending_usage().confirmed:
+        while push_pending_usage().accepted:
             pass
         connection.close()
 
@@ -130,7 +133,7 @@ def run(args: argparse.Namespace, port: int) -> None:
     elapsed = time.perf_counter() - started
     confirmed = UsageRecord.objects.filter(tenant=tenant, push_state="confirmed").count()
     print(
-        f"{confirmed}/{args.rows} rows confirmed in {elapsed:.2f} s by {args.pushers} pusher(s) "
+        f"{confirmed}/{args.rows} rows accepted in {elapsed:.2f} s by {args.pushers} pusher(s) "
         f"on {connection.vendor}: {confirmed / elapsed:.0f} meter events/s"
     )
 

@@ -13,6 +13,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import stripe
 from django.db import transaction
@@ -45,6 +46,16 @@ class PushReport:
     needs_attention: int = 0
 
 
+@dataclass(frozen=True)
+class LiveItem:
+    """Where a row's event goes: its price's meter, its tenant's customer."""
+
+    metered_price_id: int
+    event_name: str
+    customer_id: str
+    added_at: datetime
+
+
 def push_pending_usage(
     *, client: stripe.StripeClient | None = None, now: datetime | None = None
 ) -> PushReport:
@@ -58,10 +69,18 @@ def push_pending_usage(
         provision_due_tenants(client, now=now)
     _release_held_rows(now)
     rows = _lease_due_rows(now)
-    accepted: list[int] = []
+    items = _live_items({row.tenant_id for row in rows})
+    sendable = []
     for row in rows:
-        if _push_one(client, row, now, report):
-            accepted.append(row.pk)
+        item = items.get((row.tenant_id, row.resolution, row.unit_price))
+        if item is None:
+            _hold(row, "No subscription item for this price yet: provisioning will add it.")
+            provision_soon([row.tenant_id])
+            report.held += 1
+        else:
+            sendable.append((row, item))
+    _pin_events(sendable, now)
+    accepted = [row.pk for row, item in sendable if _send(client, row, item, report)]
     # One write for the batch: if we die before it, those rows are resent and Stripe's
     # duplicate-identifier answer settles them then.
     UsageRecord.objects.filter(pk__in=accepted).update(
@@ -75,23 +94,15 @@ def push_pending_usage(
     return report
 
 
-def _push_one(client: stripe.StripeClient, row: UsageRecord, now: datetime, r: PushReport) -> bool:
-    """Send one row; True when Stripe accepted it (the caller marks it)."""
-    item = _live_item(row)
-    if item is None:
-        _hold(row, "No subscription item for this price yet: provisioning will add it.")
-        provision_soon([row.tenant_id])
-        r.held += 1
-        return False
-    billing = TenantBilling.objects.get(pk=row.tenant_id)
-    _pin_event(row, item, now)
-    payload = {"stripe_customer_id": str(billing.stripe_customer_id), "value": str(row.seconds)}
+def _send(client: stripe.StripeClient, row: UsageRecord, item: LiveItem, r: PushReport) -> bool:
+    """Send one row as pinned; True when Stripe accepted it (the caller marks it)."""
+    payload = {"stripe_customer_id": item.customer_id, "value": str(row.seconds)}
     if row.end_user_id:
         payload["end_user_id"] = row.end_user_id
     try:
         client.v1.billing.meter_events.create(
             params={
-                "event_name": item.metered_price.event_name,
+                "event_name": item.event_name,
                 "identifier": row.identifier,
                 "timestamp": int(row.event_timestamp.timestamp()),
                 "payload": payload,
@@ -112,43 +123,49 @@ def _push_one(client: stripe.StripeClient, row: UsageRecord, now: datetime, r: P
     return True
 
 
-def _live_item(row: UsageRecord) -> SubscriptionItem | None:
-    """The item that bills this row: its price's, on the tenant's live subscription."""
-    billing = TenantBilling.objects.filter(pk=row.tenant_id).first()
-    if (
-        billing is None
-        or not billing.stripe_customer_id
-        or not billing.stripe_subscription_id
-        or billing.subscription_status not in SUBSCRIBED
-    ):
-        return None
-    return (
-        SubscriptionItem.objects.select_related("metered_price")
-        .filter(
-            subscription_id=billing.stripe_subscription_id,
-            retired_at__isnull=True,
-            metered_price__resolution=row.resolution,
-            metered_price__unit_price=row.unit_price,
-        )
-        .first()
+def _live_items(tenant_ids: set[int]) -> dict[tuple[int, str, Decimal], LiveItem]:
+    """Per (tenant, resolution, unit price): the item on the tenant's live subscription."""
+    billing = {
+        b.tenant_id: b
+        for b in TenantBilling.objects.filter(
+            tenant_id__in=tenant_ids,
+            stripe_customer_id__isnull=False,
+            subscription_status__in=SUBSCRIBED,
+        ).exclude(stripe_subscription_id="")
+    }
+    items = SubscriptionItem.objects.select_related("metered_price").filter(
+        tenant_id__in=billing,
+        subscription_id__in=[b.stripe_subscription_id for b in billing.values()],
+        retired_at__isnull=True,
     )
-
-
-def _pin_event(row: UsageRecord, item: SubscriptionItem, now: datetime) -> None:
-    """Fix what this attempt sends, on the row, before sending it. The first send picks a
-    timestamp Stripe will still bill; every later send repeats it."""
-    values: dict[str, object] = {"idempotency_key": f"{row.identifier}/{row.push_attempts + 1}"}
-    if row.first_sent_at is None:
-        values.update(
-            first_sent_at=now,
-            metered_price=item.metered_price,
-            event_timestamp=event_timestamp_for(
-                row.event_timestamp, now=now, not_before=item.added_at
-            ),
+    return {
+        (item.tenant_id, item.metered_price.resolution, item.metered_price.unit_price): LiveItem(
+            metered_price_id=item.metered_price_id,
+            event_name=item.metered_price.event_name,
+            customer_id=str(billing[item.tenant_id].stripe_customer_id),
+            added_at=item.added_at,
         )
-    UsageRecord.objects.filter(pk=row.pk).update(**values)
-    for name, value in values.items():
-        setattr(row, name, value)
+        for item in items
+        if item.subscription_id == billing[item.tenant_id].stripe_subscription_id
+    }
+
+
+def _pin_events(sendable: list[tuple[UsageRecord, LiveItem]], now: datetime) -> None:
+    """Fix what each attempt sends, on its row, before anything is sent: a crash then
+    resends the same event. The first send picks a timestamp Stripe will still bill;
+    every later send repeats it."""
+    for row, item in sendable:
+        row.idempotency_key = f"{row.identifier}/{row.push_attempts + 1}"
+        if row.first_sent_at is None:
+            row.first_sent_at = now
+            row.metered_price_id = item.metered_price_id
+            row.event_timestamp = event_timestamp_for(
+                row.event_timestamp, now=now, not_before=item.added_at
+            )
+    UsageRecord.objects.bulk_update(
+        [row for row, _ in sendable],
+        ["idempotency_key", "first_sent_at", "metered_price", "event_timestamp"],
+    )
 
 
 def is_duplicate_identifier(exc: stripe.InvalidRequestError) -> bool:
@@ -189,15 +206,16 @@ def _flag_rows_stripe_would_refuse(now: datetime) -> int:
 
 def _release_held_rows(now: datetime) -> int:
     """Held rows go out again once their price's item is on a live subscription."""
-    released = 0
-    for row in UsageRecord.objects.filter(push_state=Pushed.HELD).only(
-        "pk", "tenant_id", "resolution", "unit_price"
-    ):
-        if _live_item(row) is not None:
-            released += UsageRecord.objects.filter(pk=row.pk, push_state=Pushed.HELD).update(
-                push_state=Pushed.PENDING, next_push_at=now
-            )
-    return released
+    held = list(
+        UsageRecord.objects.filter(push_state=Pushed.HELD).only(
+            "pk", "tenant_id", "resolution", "unit_price"
+        )
+    )
+    items = _live_items({row.tenant_id for row in held})
+    ready = [row.pk for row in held if (row.tenant_id, row.resolution, row.unit_price) in items]
+    return UsageRecord.objects.filter(pk__in=ready, push_state=Pushed.HELD).update(
+        push_state=Pushed.PENDING, next_push_at=now
+    )
 
 
 def _hold(row: UsageRecord, reason: str) -> None:
