@@ -9,12 +9,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+import stripe
 from django.db import transaction
 from django.utils import timezone
 
 from billing.limits import spend_status, tenant_billing_for_update
-from billing.models import EndUserLimit, RunCharge, TenantBilling
-from billing.selectors import UsageGroup, UsageTotals, usage_summary
+from billing.models import EndUserLimit, MeteredPrice, RunCharge, TenantBilling
+from billing.selectors import (
+    InvoiceLine,
+    UsageGroup,
+    UsageTotals,
+    ledger_invoice_lines,
+    usage_summary,
+)
+from billing.stripe_reads import invoice_line_cents_by_price
 from seedance.models import Person, Tenant
 
 CENTS = Decimal("0.01")
@@ -192,3 +200,57 @@ def end_user_limit_set(
 def end_user_limit_remove(*, tenant: Tenant, limit_id: int) -> None:
     """Remove one of the tenant's overrides; another tenant's id is DoesNotExist."""
     EndUserLimit.objects.get(tenant=tenant, pk=limit_id).delete()
+
+
+@dataclass(frozen=True)
+class InvoiceComparison:
+    """The ledger's invoice lines for a period beside Stripe's own (None: not asked or
+    not answered), so a tenant admin sees that both say the same money."""
+
+    lines: list[InvoiceLine]
+    stripe_cents: dict[tuple[str, Decimal], int] | None
+    stripe_error: str = ""
+
+    @property
+    def ledger_total(self) -> Decimal:
+        return Decimal(sum(line.cents for line in self.lines)).scaleb(-2)
+
+    @property
+    def stripe_total(self) -> Decimal | None:
+        if self.stripe_cents is None:
+            return None
+        return Decimal(sum(self.stripe_cents.values())).scaleb(-2)
+
+    @property
+    def rows(self) -> list[tuple[InvoiceLine, Decimal | None]]:
+        """Each ledger line with Stripe's amount for it (None: Stripe not asked)."""
+        if self.stripe_cents is None:
+            return [(line, None) for line in self.lines]
+        return [
+            (line, Decimal(self.stripe_cents.get((line.resolution, line.unit_price), 0)).scaleb(-2))
+            for line in self.lines
+        ]
+
+
+def invoice_comparison(
+    *, tenant: Tenant, client: stripe.StripeClient | None, now: datetime | None = None
+) -> InvoiceComparison:
+    """This period's lines from the ledger, and (given a client) from Stripe's preview."""
+    now = now or timezone.now()
+    start, end = month_bounds(now)
+    lines = ledger_invoice_lines(tenant=tenant, start=start, end=end)
+    billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+    if client is None or billing is None or not billing.stripe_subscription_id:
+        return InvoiceComparison(lines=lines, stripe_cents=None)
+    try:
+        by_price_id = invoice_line_cents_by_price(client, billing, start, now)
+    except stripe.StripeError as exc:
+        return InvoiceComparison(lines=lines, stripe_cents=None, stripe_error=str(exc))
+    keys = {
+        price.price_id: (price.resolution, price.unit_price.normalize())
+        for price in MeteredPrice.objects.filter(price_id__in=by_price_id)
+    }
+    stripe_cents = {
+        keys[price_id]: cents for price_id, cents in by_price_id.items() if price_id in keys
+    }
+    return InvoiceComparison(lines=lines, stripe_cents=stripe_cents)

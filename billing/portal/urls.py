@@ -9,6 +9,7 @@ app_name = "billing_portal"
 urlpatterns = [
     path("usage/", views.UsageView.as_view(), name="usage"),
     path("usage/estimate/", views.EstimateView.as_view(), name="estimate"),
+    path("usage/invoice/", views.InvoicePreviewView.as_view(), name="invoice-preview"),
     path("usage/runs/<uuid:run_id>/", views.RunCostView.as_view(), name="run-cost"),
     path("manage/caps/", views.CapsView.as_view(), name="caps"),
     path("manage/caps/end-users/", views.EndUserLimitAddView.as_view(), name="end-user-limit-add"),

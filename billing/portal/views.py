@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 from django.views.generic import TemplateView
 
+from billing.conf import stripe_enabled
 from billing.models import EndUserLimit, RunCharge, TenantBilling, UsageRecord
 from billing.portal.forms import CapsForm, EndUserLimitForm
 from billing.portal.services import (
@@ -21,6 +22,7 @@ from billing.portal.services import (
     end_user_labels,
     end_user_limit_remove,
     end_user_limit_set,
+    invoice_comparison,
     person_end_user_id,
     tenant_caps_update,
     usage_overview,
@@ -29,6 +31,7 @@ from billing.portal.services import (
 )
 from billing.portal.svg import daily_bar_chart
 from billing.pricing import price_estimate
+from billing.stripe_client import stripe_client
 from seedance.models import Membership
 from seedance.portal.access import PortalMixin
 from seedance.portal.manage_views import AdminOnlyMixin
@@ -66,14 +69,31 @@ class UsageView(PortalMixin, TemplateView):
             value_label=usd,
             bar_note=lambda day: f" · {by_day[day.isoformat()].seconds} s",
         )
+        # A tenant's month is what its invoice will say: lines rounded one by one.
+        invoice = invoice_comparison(tenant=self.membership.tenant, client=None)
         context.update(
             overview=overview,
             month=month,
             chart=chart,
             is_admin=is_admin,
-            total_amount=usd(overview.totals.amount),
+            invoice=invoice,
+            total_amount=usd(invoice.ledger_total if is_admin else overview.totals.amount),
         )
         return context
+
+
+class InvoicePreviewView(PortalMixin, AdminOnlyMixin, View):
+    """An htmx fragment for tenant admins: the ledger's invoice lines beside the lines of
+    Stripe's own invoice preview, asked live (so the usage page never waits for Stripe)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        client = stripe_client() if stripe_enabled() else None
+        invoice = invoice_comparison(tenant=self.membership.tenant, client=client)
+        return render(
+            request,
+            "billing/invoice_preview.html",
+            {"invoice": invoice, "stripe_on": client is not None},
+        )
 
 
 class EstimateView(PortalMixin, View):

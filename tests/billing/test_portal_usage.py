@@ -40,9 +40,8 @@ def spread_over_days(records: list[UsageRecord]) -> None:
     """Move ledger rows onto distinct days of this month (day 1, day 2, ...)."""
     start, _ = month_bounds(records[0].completed_at)
     for offset, record in enumerate(records):
-        UsageRecord.objects.filter(pk=record.pk).update(
-            completed_at=start + timedelta(days=offset, hours=12)
-        )
+        moment = start + timedelta(days=offset, hours=12)
+        UsageRecord.objects.filter(pk=record.pk).update(completed_at=moment, event_timestamp=moment)
 
 
 def bars(html: str) -> list[str]:
@@ -61,10 +60,25 @@ def test_usage_numbers_equal_the_ledger_sums(client: Any, tenant: Tenant, admin_
 
     records = UsageRecord.objects.filter(tenant=tenant)
     seconds = sum(r.seconds for r in records)
-    amount = sum((r.amount for r in records), Decimal(0))
     assert f'id="usage-seconds">{seconds} s<' in html
-    assert f'id="usage-amount">{usd(amount)}<' in html
     assert seconds == 16
+    # As invoiced: 9 s x $0.2419 = $2.1771 -> $2.18, 7 s x $0.108 = $0.756 -> $0.76.
+    assert 'id="usage-amount">$2.94<' in html
+
+
+def test_the_months_amount_is_the_sum_of_invoice_lines_each_rounded_to_the_cent(
+    client: Any, tenant: Tenant, admin_user: Any
+) -> None:
+    """34 s at 720p and 9 s at 480p: $8.2246 + $0.972 = $9.1966, but Stripe rounds each
+    line ($8.22, $0.97), so the invoice says $9.19 and so do we."""
+    for duration in ("15", "15", "4"):
+        billable_run(tenant, duration=duration)
+    billable_run(tenant, duration="9", resolution="480p")
+    client.force_login(admin_user)
+    html = client.get(reverse("billing_portal:usage")).content.decode()
+    assert 'id="usage-amount">$9.19<' in html
+    assert 'id="invoice-ledger-total">$9.19<' in html
+    assert "Seedance 720p seconds @ $0.2419" in html
 
 
 def test_chart_has_one_bar_per_day_with_usage(client: Any, tenant: Tenant, admin_user: Any) -> None:
