@@ -15,6 +15,8 @@ DEFAULTS: dict[str, Any] = {
     #: This deployment's name at Stripe: in identifiers, event names, keys and metadata.
     "NAMESPACE": "seedance-dev",
     "STRIPE_EVENT_SECRETS": [],
+    #: Test mode only: new customers join this test clock (the release check uses one).
+    "STRIPE_TEST_CLOCK": "",
     "ENFORCE_SUBSCRIPTION": False,
     "AUTO_PROVISION": True,
     "PUSH_BATCH_SIZE": 200,

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from billing.conf import setting
 from billing.exceptions import SubscriptionEnded
 from billing.models import MeteredPrice, TenantBilling
 from billing.naming import (
@@ -163,7 +164,11 @@ def _customer(client: stripe.StripeClient, tenant: Tenant, report: ProvisionRepo
         found[0]
         if found
         else client.v1.customers.create(
-            params={"name": tenant.name, "metadata": object_metadata(tenant)},
+            params={
+                "name": tenant.name,
+                "metadata": object_metadata(tenant),
+                **({"test_clock": clock} if (clock := setting("STRIPE_TEST_CLOCK")) else {}),
+            },
             options={
                 "idempotency_key": idempotency_key(
                     "customer", tenant.uuid, billing.customer_generation
