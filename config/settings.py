@@ -236,8 +236,9 @@ BILLING = {
     ],
     # On: a tenant whose subscription is past due, unpaid or canceled gets 402 on create.
     "ENFORCE_SUBSCRIPTION": env.bool("BILLING_ENFORCE_SUBSCRIPTION", default=False),
-    # On: a tenant's first billable run creates its Stripe customer and subscription.
+    # On: tenants get their Stripe customer, subscription and price items, retried on failure.
     "AUTO_PROVISION": env.bool("BILLING_AUTO_PROVISION", default=True),
+    "RECONCILE_SETTLE_SECONDS": env.int("BILLING_RECONCILE_SETTLE_SECONDS", default=3600),
 }
 
 LOGGING = {
