@@ -5,17 +5,16 @@ each other and every cap check sees every reservation made before it: caps hold 
 many requests arrive at once. SQLite's IMMEDIATE transactions give the same order.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
-from django.utils import timezone
 
 from billing.conf import setting
-from billing.models import EndUserLimit, RunCharge, TenantBilling
+from billing.models import RunCharge, TenantBilling
 from billing.periods import period_of
 from billing.pricing import amount_for, unit_price, worst_case_seconds
+from billing.selectors import end_user_cap_of
 from seedance.exceptions import BudgetExceeded, ConcurrencyLimitExceeded, PaymentRequired
 from seedance.models import Run, Tenant
 
@@ -58,7 +57,7 @@ def admit_run(*, run: Run) -> RunCharge:
             code="tenant_monthly_spend_cap",
             who="This tenant",
         )
-    end_user_cap = _end_user_cap(billing, run.end_user_id)
+    end_user_cap = end_user_cap_of(billing, run.end_user_id)
     if end_user_cap is not None:
         _check_budget(
             charges.filter(period=period, end_user_id=run.end_user_id),
@@ -89,25 +88,6 @@ def tenant_billing_for_update(tenant: Tenant) -> TenantBilling:
     return TenantBilling.objects.select_for_update().get(pk=tenant.pk)
 
 
-def month_spend(*, tenant: Tenant, end_user_id: str | None = None) -> Decimal:
-    """Spent plus reserved this UTC month: what the caps compare against."""
-    charges = RunCharge.objects.filter(tenant=tenant, period=period_of(timezone.now()))
-    if end_user_id is not None:
-        charges = charges.filter(end_user_id=end_user_id)
-    return charges.aggregate(total=Sum("amount"))["total"] or Decimal(0)
-
-
-def _end_user_cap(billing: TenantBilling, end_user_id: str) -> Decimal | None:
-    if not end_user_id:
-        return None
-    override = (
-        EndUserLimit.objects.filter(tenant_id=billing.tenant_id, end_user_id=end_user_id)
-        .values_list("monthly_spend_cap", flat=True)
-        .first()
-    )
-    return override if override is not None else billing.end_user_monthly_spend_cap
-
-
 def _check_budget(
     charges: "QuerySet[RunCharge]", reserved: Decimal, cap: Decimal, *, code: str, who: str
 ) -> None:
@@ -118,25 +98,3 @@ def _check_budget(
             f"monthly cap; this run may cost up to {reserved:.2f} USD.",
             code=code,
         )
-
-
-@dataclass(frozen=True)
-class SpendStatus:
-    """This month's spend against a cap (None: no cap)."""
-
-    spent: Decimal
-    cap: Decimal | None
-
-    @property
-    def remaining(self) -> Decimal | None:
-        return None if self.cap is None else max(self.cap - self.spent, Decimal(0))
-
-
-def spend_status(*, tenant: Tenant, end_user_id: str | None = None) -> SpendStatus:
-    """Spend (settled plus reserved) this UTC month against the cap that applies."""
-    billing = TenantBilling.objects.filter(pk=tenant.pk).first()
-    if end_user_id is None:
-        cap = billing.monthly_spend_cap if billing else None
-    else:
-        cap = _end_user_cap(billing, end_user_id) if billing else None
-    return SpendStatus(spent=month_spend(tenant=tenant, end_user_id=end_user_id), cap=cap)

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from seedance.models import Run, Tenant
+from seedance.tenancy import TenantQuerySet
 
 
 def money(**options: Any) -> "models.DecimalField[Any, Any]":
@@ -103,6 +104,8 @@ class EndUserLimit(models.Model):
     end_user_id = models.CharField(max_length=255)
     monthly_spend_cap = money()
 
+    objects = TenantQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "end_user_id"], name="end_user_limit_unique")
@@ -134,6 +137,8 @@ class RunCharge(models.Model):
     period = models.DateField(help_text="First day of the UTC month the run was created in.")
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -196,6 +201,8 @@ class UsageRecord(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TenantQuerySet.as_manager()
+
     class Meta:
         indexes = [
             models.Index(fields=["tenant", "event_timestamp"], name="usage_tenant_event_ts"),
@@ -251,6 +258,8 @@ class SubscriptionItem(models.Model):
     added_at = models.DateTimeField()
     retired_at = models.DateTimeField(null=True, blank=True)
 
+    objects = TenantQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -303,6 +312,8 @@ class BillingDifference(models.Model):
     detected_at = models.DateTimeField(auto_now_add=True)
     checked_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -5,13 +5,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import UUID
 
 from django.db.models import BigIntegerField, Count, F, Q, Sum
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Round, TruncDate
+from django.utils import timezone
 
-from billing.models import Price, RunCharge, UsageRecord
+from billing.models import EndUserLimit, Price, RunCharge, TenantBilling, UsageRecord
 from billing.naming import metered_price_label
+from billing.periods import period_of
 from billing.pricing import invoice_line_cents, prices_in_effect
 from seedance.models import Tenant
 from seedance.run_input import RESOLUTIONS
@@ -175,3 +178,59 @@ def ledger_invoice_lines(*, tenant: Tenant, start: datetime, end: datetime) -> l
         for row in rows
     ]
     return sorted(lines, key=lambda line: (line.resolution, line.unit_price))
+
+
+def month_spend(*, tenant: Tenant, end_user_id: str | None = None) -> Decimal:
+    """Spent plus reserved this UTC month: what the caps compare against."""
+    charges = RunCharge.objects.for_tenant(tenant).filter(period=period_of(timezone.now()))
+    if end_user_id is not None:
+        charges = charges.filter(end_user_id=end_user_id)
+    return charges.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+
+
+def end_user_cap_of(billing: TenantBilling, end_user_id: str) -> Decimal | None:
+    if not end_user_id:
+        return None
+    override = (
+        EndUserLimit.objects.filter(tenant_id=billing.tenant_id, end_user_id=end_user_id)
+        .values_list("monthly_spend_cap", flat=True)
+        .first()
+    )
+    return override if override is not None else billing.end_user_monthly_spend_cap
+
+
+@dataclass(frozen=True)
+class SpendStatus:
+    """This month's spend against a cap (None: no cap)."""
+
+    spent: Decimal
+    cap: Decimal | None
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.cap is None else max(self.cap - self.spent, Decimal(0))
+
+
+def spend_status(*, tenant: Tenant, end_user_id: str | None = None) -> SpendStatus:
+    """Spend (settled plus reserved) this UTC month against the cap that applies."""
+    billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+    if end_user_id is None:
+        cap = billing.monthly_spend_cap if billing else None
+    else:
+        cap = end_user_cap_of(billing, end_user_id) if billing else None
+    return SpendStatus(spent=month_spend(tenant=tenant, end_user_id=end_user_id), cap=cap)
+
+
+def tenant_billing(*, tenant: Tenant) -> TenantBilling | None:
+    return TenantBilling.objects.filter(pk=tenant.pk).first()
+
+
+def end_user_limits(*, tenant: Tenant) -> list[EndUserLimit]:
+    return list(EndUserLimit.objects.for_tenant(tenant).order_by("end_user_id"))
+
+
+def run_money(*, tenant: Tenant, run_id: UUID | str) -> tuple[RunCharge | None, UsageRecord | None]:
+    """A run's reservation and its ledger row, if any: what its cost card shows."""
+    charge = RunCharge.objects.for_tenant(tenant).filter(run_id=run_id).first()
+    record = UsageRecord.objects.for_tenant(tenant).filter(run_id=run_id).first()
+    return charge, record

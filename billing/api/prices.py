@@ -9,9 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.limits import spend_status
 from billing.models import TenantBilling
 from billing.pricing import price_estimate
+from billing.selectors import spend_status, tenant_billing
 from seedance.api.authentication import tenant_of
 from seedance.run_input import DURATIONS, RESOLUTIONS
 
@@ -77,7 +77,7 @@ class LimitsApi(APIView):
     def get(self, request: Request) -> Response:
         tenant = tenant_of(request)
         end_user_id = request.query_params.get("end_user_id")
-        billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+        billing = tenant_billing(tenant=tenant)
         data = {
             "month": spend_status(tenant=tenant),
             "end_user": spend_status(tenant=tenant, end_user_id=end_user_id)

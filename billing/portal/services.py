@@ -13,13 +13,15 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
-from billing.limits import spend_status, tenant_billing_for_update
+from billing.limits import tenant_billing_for_update
 from billing.models import EndUserLimit, MeteredPrice, RunCharge, TenantBilling
 from billing.selectors import (
     InvoiceLine,
     UsageGroup,
     UsageTotals,
     ledger_invoice_lines,
+    spend_status,
+    tenant_billing,
     usage_summary,
 )
 from billing.stripe_reads import invoice_line_cents_by_price
@@ -105,8 +107,8 @@ def usage_overview(
             EndUserUsage(end_user_id=group.key, label=labels[group.key], usage=group)
             for group in sorted(groups, key=lambda group: group.amount, reverse=True)
         ]
-    billing = TenantBilling.objects.filter(pk=tenant.pk).first()
-    in_flight = RunCharge.objects.filter(tenant=tenant, state=RunCharge.State.RESERVED)
+    billing = tenant_billing(tenant=tenant)
+    in_flight = RunCharge.objects.for_tenant(tenant).filter(state=RunCharge.State.RESERVED)
     if end_user_id is None:
         status = spend_status(tenant=tenant)
         budgets = [_budget("Tenant, this month", status.spent, status.cap)]
@@ -239,7 +241,7 @@ def invoice_comparison(
     now = now or timezone.now()
     start, end = month_bounds(now)
     lines = ledger_invoice_lines(tenant=tenant, start=start, end=end)
-    billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+    billing = tenant_billing(tenant=tenant)
     if client is None or billing is None or not billing.stripe_subscription_id:
         return InvoiceComparison(lines=lines, stripe_cents=None)
     try:

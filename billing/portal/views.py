@@ -15,7 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from billing.conf import stripe_enabled
-from billing.models import EndUserLimit, RunCharge, TenantBilling, UsageRecord
+from billing.models import EndUserLimit, UsageRecord
 from billing.portal.forms import CapsForm, EndUserLimitForm
 from billing.portal.services import (
     days_of_month,
@@ -31,6 +31,7 @@ from billing.portal.services import (
 )
 from billing.portal.svg import daily_bar_chart
 from billing.pricing import price_estimate
+from billing.selectors import end_user_limits, run_money, tenant_billing
 from billing.stripe_client import stripe_client
 from seedance.models import Membership
 from seedance.portal.access import PortalMixin
@@ -134,7 +135,7 @@ class CapsView(PortalMixin, AdminOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         tenant = self.membership.tenant
         if "form" not in context:
-            billing = TenantBilling.objects.filter(pk=tenant.pk).first()
+            billing = tenant_billing(tenant=tenant)
             context["form"] = CapsForm(
                 initial={
                     "monthly_spend_cap": _plain(billing.monthly_spend_cap if billing else None),
@@ -145,7 +146,7 @@ class CapsView(PortalMixin, AdminOnlyMixin, TemplateView):
                 }
             )
         context.setdefault("limit_form", EndUserLimitForm())
-        limits = list(EndUserLimit.objects.filter(tenant=tenant).order_by("end_user_id"))
+        limits = end_user_limits(tenant=tenant)
         labels = end_user_labels(
             tenant=self.membership.tenant, end_user_ids=[limit.end_user_id for limit in limits]
         )
@@ -204,8 +205,7 @@ class RunCostView(PortalMixin, View):
 
     def get(self, request: HttpRequest, run_id: UUID) -> HttpResponse:
         run = get_object_or_404(runs_visible_to(self.membership), pk=run_id)
-        charge = RunCharge.objects.filter(run=run).first()
-        record = UsageRecord.objects.filter(run=run).first()
+        charge, record = run_money(tenant=self.membership.tenant, run_id=run.pk)
         return render(
             request,
             "billing/run_cost.html",
