@@ -194,15 +194,3 @@ class StripePrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter} @ {self.unit_price}/s"
-
-
-class StripeEventReceipt(models.Model):
-    """Each Stripe webhook event id, processed once."""
-
-    event_id = models.CharField(max_length=255, unique=True)
-    event_type = models.CharField(max_length=100)
-    created = models.DateTimeField(help_text="The event's own creation time at Stripe.")
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.event_type} {self.event_id}"

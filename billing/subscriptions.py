@@ -1,17 +1,16 @@
 """A tenant's subscription state, kept current from Stripe's webhook events.
 
 Events arrive late and out of order: the state follows the newest event by its creation
-time at Stripe, not the last one to arrive, and each event id is processed once.
+time at Stripe, not the last one to arrive.
 """
 
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from billing.models import StripeEventReceipt, TenantBilling
+from billing.models import TenantBilling
 
 logger = logging.getLogger(__name__)
 
@@ -27,19 +26,14 @@ HANDLED_EVENTS = (*SUBSCRIPTION_EVENTS, "invoice.paid", "invoice.payment_failed"
 
 
 def stripe_event_apply(event: dict[str, Any]) -> bool:
-    """Record the event once and apply it. False for a repeat or an event we ignore."""
-    created = datetime.fromtimestamp(int(event["created"]), tz=UTC)
-    try:
-        with transaction.atomic():
-            StripeEventReceipt.objects.create(
-                event_id=event["id"], event_type=event["type"], created=created
-            )
-            if event["type"] not in HANDLED_EVENTS:
-                return False
-            return _apply(event, created)
-    except IntegrityError:
-        logger.info("Stripe event %s already processed", event["id"])
+    """Apply a verified event; False for an event we ignore or that changes nothing.
+
+    Called once per event id: the webhook view's delivery record dedupes, in the same
+    transaction.
+    """
+    if event["type"] not in HANDLED_EVENTS:
         return False
+    return _apply(event, datetime.fromtimestamp(int(event["created"]), tz=UTC))
 
 
 def _apply(event: dict[str, Any], created: datetime) -> bool:

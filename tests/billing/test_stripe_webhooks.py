@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from billing.models import StripeEventReceipt, TenantBilling
+from billing.models import TenantBilling
+from seedance.models import InboundDelivery
 
 SECRET = "whsec_stripe_current"
 OLD_SECRET = "whsec_stripe_previous"
@@ -80,7 +81,7 @@ def test_bad_signature_or_stale_timestamp_is_400_and_changes_nothing(
     response = post(event("invoice.payment_failed", created=1_000), **sign)
     assert response.status_code == 400
     assert status_of(billing) == Status.ACTIVE
-    assert not StripeEventReceipt.objects.exists()
+    assert not InboundDelivery.objects.exists()
 
 
 def test_missing_signature_is_400(billing: TenantBilling) -> None:
@@ -126,7 +127,8 @@ def test_each_event_id_is_processed_once(billing: TenantBilling) -> None:
     billing.save()
     assert post(failed).json()["applied"] is False
     assert status_of(billing) == Status.ACTIVE
-    assert StripeEventReceipt.objects.filter(event_id="evt_once").count() == 1
+    delivery = InboundDelivery.objects.get(source="stripe", dedupe_key="evt_once")
+    assert (delivery.outcome, delivery.replays) == (InboundDelivery.Outcome.APPLIED, 1)
 
 
 def test_event_for_an_unknown_customer_changes_nothing(billing: TenantBilling) -> None:
