@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from billing.models import TenantBilling
-from seedance.models import InboundDelivery
+from seedance.models import InboundDelivery, RejectedDelivery, RejectedDeliveryCount
 
 SECRET = "whsec_stripe_current"
 OLD_SECRET = "whsec_stripe_previous"
@@ -42,12 +42,18 @@ def event(kind: str, *, created: int, event_id: str | None = None, **obj: Any) -
     }
 
 
-def post(payload: dict[str, Any], *, secret: str = SECRET, offset: int = 0) -> Any:
+def post(
+    payload: dict[str, Any],
+    *,
+    secret: str = SECRET,
+    offset: int = 0,
+    raise_request_exception: bool = True,
+) -> Any:
     """POST ``payload`` signed as Stripe signs, timestamped ``offset`` seconds from now."""
     body = json.dumps(payload)
     timestamp = int(time.time()) + offset
     digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
-    return APIClient().post(
+    return APIClient(raise_request_exception=raise_request_exception).post(
         "/hooks/stripe/",
         data=body,
         content_type="application/json",
@@ -82,11 +88,13 @@ def test_bad_signature_or_stale_timestamp_is_400_and_changes_nothing(
     assert response.status_code == 400
     assert status_of(billing) == Status.ACTIVE
     assert not InboundDelivery.objects.exists()
+    assert RejectedDeliveryCount.objects.get(source="stripe").count == 1
 
 
-def test_missing_signature_is_400(billing: TenantBilling) -> None:
+def test_missing_signature_is_400_and_counted(billing: TenantBilling) -> None:
     response = APIClient().post("/hooks/stripe/", data="{}", content_type="application/json")
     assert response.status_code == 400
+    assert RejectedDelivery.objects.get(source="stripe").message == "Missing Stripe-Signature."
 
 
 def test_previous_secret_verifies_during_a_rotation(billing: TenantBilling) -> None:
@@ -140,3 +148,36 @@ def test_event_for_an_unknown_customer_changes_nothing(billing: TenantBilling) -
 
 def test_signed_but_malformed_event_is_400(billing: TenantBilling) -> None:
     assert post({"id": "evt_x", "type": "invoice.paid"}).status_code == 400
+
+
+def test_replayed_event_is_200_and_recorded_as_a_replay(billing: TenantBilling) -> None:
+    failed = event("invoice.payment_failed", created=1_000, event_id="evt_twice")
+    post(failed)
+    assert post(failed).json() == {"received": True, "applied": False, "replay": True}
+
+
+def test_event_we_do_not_handle_is_recorded_as_ignored(billing: TenantBilling) -> None:
+    assert post(event("charge.refunded", created=1_000, event_id="evt_other")).status_code == 200
+    delivery = InboundDelivery.objects.get(dedupe_key="evt_other")
+    assert (delivery.outcome, delivery.event_type) == ("ignored", "charge.refunded")
+
+
+def test_our_failure_while_applying_is_500_rolls_back_and_the_retry_applies(
+    billing: TenantBilling, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from billing import webhooks
+
+    real_apply = webhooks.stripe_event_apply
+
+    def apply_then_fail(event: dict[str, Any]) -> bool:
+        real_apply(event)
+        raise RuntimeError("database went away after the update")
+
+    failed = event("invoice.payment_failed", created=1_000, event_id="evt_retry")
+    monkeypatch.setattr(webhooks, "stripe_event_apply", apply_then_fail)
+    assert post(failed, raise_request_exception=False).status_code == 500
+    assert status_of(billing) == Status.ACTIVE
+    assert not InboundDelivery.objects.exists()
+    monkeypatch.setattr(webhooks, "stripe_event_apply", real_apply)
+    assert post(failed).json()["applied"] is True
+    assert status_of(billing) == Status.PAST_DUE

@@ -1,12 +1,13 @@
 """Runflow callbacks: verified, matched to their own run, applied once."""
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from seedance.models import InboundDelivery, Run
+from seedance.models import InboundDelivery, RejectedDelivery, RejectedDeliveryCount, Run
 from seedance.states import RunStatus
 from tests.conftest import OLD_CALLBACK_SECRET
 from tests.factories import callback_payload, make_run
@@ -141,6 +142,8 @@ def test_bad_or_missing_signature_is_401_and_changes_nothing(
     submitted_run.refresh_from_db()
     assert submitted_run.status == RunStatus.RUNNING
     assert not InboundDelivery.objects.exists()
+    assert RejectedDeliveryCount.objects.get(source="runflow").count == 1
+    assert RejectedDelivery.objects.get(source="runflow").reason == "invalid_signature"
 
 
 @pytest.mark.parametrize(
@@ -255,3 +258,67 @@ def test_callback_view_answers_only_post(submitted_run: Run) -> None:
     from rest_framework.test import APIClient
 
     assert APIClient().get(f"/hooks/runflow/runs/{submitted_run.pk}/").status_code == 405
+
+
+def test_replayed_body_is_200_with_the_runs_status_and_counted(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    payload = callback_payload("callback_succeeded", submitted_run)
+    post_callback(submitted_run.pk, payload)
+    replay = post_callback(submitted_run.pk, payload, request_id="req_retry")
+    assert replay.status_code == 200
+    assert replay.json() == {
+        "received": True,
+        "replay": True,
+        "outcome": "applied",
+        "status": RunStatus.SUCCEEDED,
+    }
+    delivery = InboundDelivery.objects.get(subject=str(submitted_run.pk))
+    assert (delivery.replays, delivery.request_id) == (1, "req_test")
+
+
+def test_callback_for_an_unknown_run_is_counted_as_rejected(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    post_callback(uuid.uuid4(), callback_payload("callback_succeeded", submitted_run))
+    assert RejectedDelivery.objects.get(source="runflow").reason == "not_found"
+    assert not InboundDelivery.objects.exists()
+
+
+def test_our_failure_while_applying_is_500_rolls_back_and_the_retry_applies(
+    submitted_run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runflow retries a 5xx: the record must not claim a delivery we did not apply."""
+    from rest_framework.test import APIClient
+
+    from seedance import callbacks
+    from seedance.runflow.signing import SIGNATURE_HEADER, sign
+    from tests.conftest import CALLBACK_SECRET
+
+    real_receive = callbacks.callback_receive
+
+    def receive_then_fail(**kwargs: Any) -> Any:
+        real_receive(**kwargs)
+        raise RuntimeError("database went away after the transition")
+
+    body = json.dumps(callback_payload("callback_succeeded", submitted_run)).encode()
+    client = APIClient(raise_request_exception=False)
+
+    def deliver() -> Any:
+        return client.post(
+            f"/hooks/runflow/runs/{submitted_run.pk}/",
+            data=body,
+            content_type="application/json",
+            headers={SIGNATURE_HEADER: sign(body, CALLBACK_SECRET)},
+        )
+
+    monkeypatch.setattr(callbacks, "callback_receive", receive_then_fail)
+    assert deliver().status_code == 500
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.RUNNING
+    assert not InboundDelivery.objects.exists()
+    monkeypatch.setattr(callbacks, "callback_receive", real_receive)
+    assert deliver().status_code == 200
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.SUCCEEDED
+    assert InboundDelivery.objects.get().outcome == InboundDelivery.Outcome.APPLIED
