@@ -21,6 +21,7 @@ from seedance.models import InboundDelivery
 
 SOURCE = "stripe"
 TOLERANCE_SECONDS = 300
+EVENT_ID_MAX_CHARS = InboundDelivery._meta.get_field("dedupe_key").max_length or 255
 
 
 @extend_schema(exclude=True)
@@ -67,6 +68,8 @@ def _malformed(event: Any) -> str:
         value = event.get(key)
         if not isinstance(value, kind) or isinstance(value, bool) or value == "":
             return f"'{key}' is missing or not a {kind.__name__}."
+    if len(event["id"]) > EVENT_ID_MAX_CHARS:
+        return f"'id' is longer than {EVENT_ID_MAX_CHARS} characters."
     if not isinstance(event["data"].get("object"), dict):
         return "'data.object' is missing or not an object."
     return ""

@@ -146,8 +146,24 @@ def test_event_for_an_unknown_customer_changes_nothing(billing: TenantBilling) -
     assert status_of(billing) == Status.ACTIVE
 
 
-def test_signed_but_malformed_event_is_400(billing: TenantBilling) -> None:
-    assert post({"id": "evt_x", "type": "invoice.paid"}).status_code == 400
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"id": "evt_x", "type": "invoice.paid"},
+        {**event("invoice.paid", created=1_000), "id": "evt_" + "x" * 300},
+        {**event("invoice.paid", created=1_000), "created": "yesterday"},
+        {**event("invoice.paid", created=1_000), "data": {"object": []}},
+    ],
+    ids=["no-created", "id-too-long", "created-not-a-number", "object-not-an-object"],
+)
+def test_signed_but_malformed_event_is_400_and_counted(
+    billing: TenantBilling, malformed: dict[str, Any]
+) -> None:
+    response = post(malformed)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_event"
+    assert RejectedDelivery.objects.get(source="stripe").reason == "malformed_event"
+    assert not InboundDelivery.objects.exists()
 
 
 def test_replayed_event_is_200_and_recorded_as_a_replay(billing: TenantBilling) -> None:
