@@ -273,18 +273,6 @@ class SubscriptionItem(models.Model):
         return f"{self.item_id} ({self.metered_price})"
 
 
-class StripeEventReceipt(models.Model):
-    """Each Stripe webhook event id, processed once."""
-
-    event_id = models.CharField(max_length=255, unique=True)
-    event_type = models.CharField(max_length=100)
-    created = models.DateTimeField(help_text="The event's own creation time at Stripe.")
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.event_type} {self.event_id}"
-
-
 class BillingDifference(models.Model):
     """Where Stripe's own numbers (meter event summaries, invoice lines) differ from the
     ledger for a settled window: what we found, and what a person should do about it."""

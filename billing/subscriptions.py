@@ -13,11 +13,11 @@ from typing import Any
 from uuid import UUID
 
 import stripe
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from billing.limits import tenant_billing_for_update
-from billing.models import StripeEventReceipt, TenantBilling
+from billing.models import TenantBilling
 from billing.naming import TENANT_KEY, is_ours, plain_metadata
 from billing.stripe_client import stripe_client
 from seedance.models import Tenant
@@ -35,16 +35,11 @@ SUBSCRIPTION_EVENTS = (
 
 
 def stripe_event_apply(event: dict[str, Any], *, client: stripe.StripeClient | None = None) -> bool:
-    """Record the event once and act on it. False for a repeat or an event we ignore."""
-    created = datetime.fromtimestamp(int(event["created"]), tz=UTC)
-    try:
-        with transaction.atomic():
-            StripeEventReceipt.objects.create(
-                event_id=event["id"], event_type=event["type"], created=created
-            )
-    except IntegrityError:
-        logger.info("Stripe event %s already processed", event["id"])
-        return False
+    """Act on a verified event; False for one we ignore or that changes nothing.
+
+    Called once per event id: the webhook view's delivery record dedupes, in the same
+    transaction.
+    """
     if event["type"] not in SUBSCRIPTION_EVENTS:
         return False
     subscription_id = event["data"]["object"].get("id")
@@ -56,7 +51,13 @@ def stripe_event_apply(event: dict[str, Any], *, client: stripe.StripeClient | N
 def subscription_sync(subscription_id: str, *, client: stripe.StripeClient) -> bool:
     """Read one subscription from Stripe and make it the tenant's state if it is the
     tenant's newest of ours. True when the tenant's state changed."""
-    subscription = client.v1.subscriptions.retrieve(subscription_id)
+    try:
+        subscription = client.v1.subscriptions.retrieve(subscription_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status != 404:
+            raise
+        logger.info("Subscription %s is unknown to this Stripe account: ignored", subscription_id)
+        return False
     tenant = _tenant_of(subscription.metadata)
     if tenant is None:
         logger.info("Subscription %s is not one of ours: ignored", subscription_id)

@@ -19,9 +19,9 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from seedance.admin_views import ModerationDecisionForm, staff_output_file
+from seedance.inbound import admin as inbound_admin  # noqa: F401 - registers the delivery lists
 from seedance.models import (
     ApiKey,
-    CallbackReceipt,
     Membership,
     ModerationDecision,
     OutputFile,
@@ -274,10 +274,3 @@ class RunAdmin(admin.ModelAdmin[Run]):
                 f"Skipped {skipped} run{'s' if skipped != 1 else ''}: no longer pending review.",
                 messages.WARNING,
             )
-
-
-@admin.register(CallbackReceipt)
-class CallbackReceiptAdmin(admin.ModelAdmin[CallbackReceipt]):
-    list_display = ["run", "status", "outcome", "request_id", "received_at"]
-    list_filter = ["outcome"]
-    readonly_fields = [field.name for field in CallbackReceipt._meta.fields]

@@ -12,12 +12,14 @@ from uuid import UUID
 
 from django.db import transaction
 
-from seedance.models import CallbackReceipt, Run
+from seedance.models import InboundDelivery, Run
 from seedance.runflow.payloads import ProviderRun
 from seedance.services.submission import run_attach_provider
 from seedance.transitions import run_apply_provider
 
 logger = logging.getLogger(__name__)
+
+Outcome = InboundDelivery.Outcome
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,13 @@ class CallbackResult:
     outcome: str
 
 
-def callback_receive(
-    *, run_id: UUID, provider_run: ProviderRun, request_id: str, body: bytes
-) -> CallbackResult:
-    """Raises Run.DoesNotExist for an unknown run; a mismatch is recorded, never applied."""
+def callback_dedupe_key(*, run_id: UUID, body: bytes) -> str:
+    """Runflow callbacks carry no event id: the same body to the same run is a repeat."""
+    return f"{run_id}:{hashlib.sha256(body).hexdigest()}"
+
+
+def callback_receive(*, run_id: UUID, provider_run: ProviderRun) -> CallbackResult:
+    """Raises Run.DoesNotExist for an unknown run; a mismatch is reported, never applied."""
     with transaction.atomic():
         run = Run.objects.get(pk=run_id)
         if _belongs_to(run, provider_run):
@@ -37,9 +42,7 @@ def callback_receive(
                 changed = run_attach_provider(run.pk, provider_run)
             else:
                 changed = run_apply_provider(run.pk, provider_run)
-            outcome = (
-                CallbackReceipt.Outcome.APPLIED if changed else CallbackReceipt.Outcome.DUPLICATE
-            )
+            outcome = Outcome.APPLIED if changed else Outcome.DUPLICATE
         else:
             logger.warning(
                 "Callback for Runflow run %s posted to run %s (provider id %s): ignored",
@@ -47,15 +50,7 @@ def callback_receive(
                 run.pk,
                 run.provider_run_id,
             )
-            outcome = CallbackReceipt.Outcome.MISMATCH
-        CallbackReceipt.objects.create(
-            run=run,
-            request_id=request_id[:128],
-            body_sha256=hashlib.sha256(body).hexdigest(),
-            provider_run_id=provider_run.id[:64],
-            status=provider_run.raw_status[:32],
-            outcome=outcome,
-        )
+            outcome = Outcome.MISMATCH
         run.refresh_from_db()
     return CallbackResult(run=run, outcome=outcome)
 

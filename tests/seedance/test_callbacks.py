@@ -1,12 +1,13 @@
 """Runflow callbacks: verified, matched to their own run, applied once."""
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from seedance.models import CallbackReceipt, Run
+from seedance.models import InboundDelivery, RejectedDelivery, RejectedDeliveryCount, Run
 from seedance.states import RunStatus
 from tests.conftest import OLD_CALLBACK_SECRET
 from tests.factories import callback_payload, make_run
@@ -30,9 +31,11 @@ def test_signed_callback_finishes_the_run(submitted_run: Run, post_callback: Pos
     assert submitted_run.result_seed == 424242
     assert submitted_run.nsfw_detected is False
     assert submitted_run.duration_ms == 45012
-    receipt = CallbackReceipt.objects.get(run=submitted_run)
-    assert receipt.outcome == CallbackReceipt.Outcome.APPLIED
-    assert receipt.request_id == "req_test"
+    delivery = InboundDelivery.objects.get(source="runflow", subject=str(submitted_run.pk))
+    assert delivery.outcome == InboundDelivery.Outcome.APPLIED
+    assert delivery.request_id == "req_test"
+    assert delivery.object_id == submitted_run.provider_run_id
+    assert delivery.event_type == "succeeded"
 
 
 def test_failed_callback_without_a_reason_fails_with_provider_failed(
@@ -138,7 +141,9 @@ def test_bad_or_missing_signature_is_401_and_changes_nothing(
     assert response.json()["error"]["code"] == "invalid_signature"
     submitted_run.refresh_from_db()
     assert submitted_run.status == RunStatus.RUNNING
-    assert not CallbackReceipt.objects.exists()
+    assert not InboundDelivery.objects.exists()
+    assert RejectedDeliveryCount.objects.get(source="runflow").count == 1
+    assert RejectedDelivery.objects.get(source="runflow").reason == "invalid_signature"
 
 
 @pytest.mark.parametrize(
@@ -180,7 +185,8 @@ def test_callback_replayed_to_another_runs_url_changes_nothing(
     assert response.status_code == 409
     victim.refresh_from_db()
     assert victim.status == RunStatus.RUNNING
-    assert CallbackReceipt.objects.get(run=victim).outcome == CallbackReceipt.Outcome.MISMATCH
+    delivery = InboundDelivery.objects.get(source="runflow", subject=str(victim.pk))
+    assert delivery.outcome == InboundDelivery.Outcome.MISMATCH
 
 
 def test_replay_to_a_run_still_awaiting_its_create_answer_changes_nothing(
@@ -217,10 +223,24 @@ def test_duplicate_callback_is_applied_once(submitted_run: Run, post_callback: P
     finally:
         run_finished.disconnect(dispatch_uid="t")
     assert len(sent) == 1
-    outcomes = list(
-        CallbackReceipt.objects.filter(run=submitted_run).values_list("outcome", flat=True)
+    delivery = InboundDelivery.objects.get(source="runflow", subject=str(submitted_run.pk))
+    assert (delivery.outcome, delivery.replays) == (InboundDelivery.Outcome.APPLIED, 2)
+
+
+def test_same_news_in_another_body_is_recorded_as_a_duplicate_that_changed_nothing(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    """Runflow may resend a status with a fresh timestamp: a new delivery, absorbed."""
+    first = callback_payload("callback_succeeded", submitted_run)
+    again = {**first, "completed_at": "2026-11-27T09:00:50Z"}
+    post_callback(submitted_run.pk, first)
+    response = post_callback(submitted_run.pk, again)
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "duplicate"
+    outcomes = InboundDelivery.objects.filter(subject=str(submitted_run.pk)).values_list(
+        "outcome", flat=True
     )
-    assert sorted(outcomes) == ["applied", "duplicate", "duplicate"]
+    assert sorted(outcomes) == ["applied", "duplicate"]
 
 
 def test_late_contradicting_callback_never_changes_a_terminal_run(
@@ -238,3 +258,67 @@ def test_callback_view_answers_only_post(submitted_run: Run) -> None:
     from rest_framework.test import APIClient
 
     assert APIClient().get(f"/hooks/runflow/runs/{submitted_run.pk}/").status_code == 405
+
+
+def test_replayed_body_is_200_with_the_runs_status_and_counted(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    payload = callback_payload("callback_succeeded", submitted_run)
+    post_callback(submitted_run.pk, payload)
+    replay = post_callback(submitted_run.pk, payload, request_id="req_retry")
+    assert replay.status_code == 200
+    assert replay.json() == {
+        "received": True,
+        "replay": True,
+        "outcome": "applied",
+        "status": RunStatus.SUCCEEDED,
+    }
+    delivery = InboundDelivery.objects.get(subject=str(submitted_run.pk))
+    assert (delivery.replays, delivery.request_id) == (1, "req_test")
+
+
+def test_callback_for_an_unknown_run_is_counted_as_rejected(
+    submitted_run: Run, post_callback: Post
+) -> None:
+    post_callback(uuid.uuid4(), callback_payload("callback_succeeded", submitted_run))
+    assert RejectedDelivery.objects.get(source="runflow").reason == "not_found"
+    assert not InboundDelivery.objects.exists()
+
+
+def test_our_failure_while_applying_is_500_rolls_back_and_the_retry_applies(
+    submitted_run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runflow retries a 5xx: the record must not claim a delivery we did not apply."""
+    from rest_framework.test import APIClient
+
+    from seedance import callbacks
+    from seedance.runflow.signing import SIGNATURE_HEADER, sign
+    from tests.conftest import CALLBACK_SECRET
+
+    real_receive = callbacks.callback_receive
+
+    def receive_then_fail(**kwargs: Any) -> Any:
+        real_receive(**kwargs)
+        raise RuntimeError("database went away after the transition")
+
+    body = json.dumps(callback_payload("callback_succeeded", submitted_run)).encode()
+    client = APIClient(raise_request_exception=False)
+
+    def deliver() -> Any:
+        return client.post(
+            f"/hooks/runflow/runs/{submitted_run.pk}/",
+            data=body,
+            content_type="application/json",
+            headers={SIGNATURE_HEADER: sign(body, CALLBACK_SECRET)},
+        )
+
+    monkeypatch.setattr(callbacks, "callback_receive", receive_then_fail)
+    assert deliver().status_code == 500
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.RUNNING
+    assert not InboundDelivery.objects.exists()
+    monkeypatch.setattr(callbacks, "callback_receive", real_receive)
+    assert deliver().status_code == 200
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.SUCCEEDED
+    assert InboundDelivery.objects.get().outcome == InboundDelivery.Outcome.APPLIED

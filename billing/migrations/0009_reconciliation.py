@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0007_drop_old_price_tables'),
-        ('seedance', '0008_tenant_uuid_unique'),
+        ('billing', '0008_drop_old_price_tables'),
+        ('seedance', '0009_tenant_uuid_unique'),
     ]
 
     operations = [

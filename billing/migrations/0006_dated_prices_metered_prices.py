@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_resolution_labels'),
-        ('seedance', '0008_tenant_uuid_unique'),
+        ('billing', '0005_drop_stripe_event_receipt'),
+        ('seedance', '0009_tenant_uuid_unique'),
     ]
 
     operations = [

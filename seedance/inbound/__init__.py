@@ -1,0 +1,1 @@
+"""Signed inbound webhooks (Runflow callbacks, Stripe events): one base, one delivery record."""
