@@ -47,6 +47,19 @@ def check_stripe(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list
                 id="billing.W004",
             )
         )
+    if stripe_enabled() and not setting("STRIPE_EVENT_SECRETS"):
+        messages.append(
+            Warning(
+                "STRIPE_API_KEY is set but STRIPE_EVENT_SECRETS is not: Stripe's asynchronous "
+                "refusals of meter events (thin events) cannot be verified, only found later "
+                "by billing_reconcile.",
+                id="billing.W006",
+            )
+        )
+    if setting("STRIPE_TEST_CLOCK") and not str(setting("STRIPE_API_KEY")).startswith(
+        ("sk_test", "rk_test")
+    ):
+        messages.append(Error("STRIPE_TEST_CLOCK needs a test-mode key.", id="billing.E007"))
     live_key = stripe_enabled() and not str(setting("STRIPE_API_KEY")).startswith(
         ("sk_test", "rk_test")
     )

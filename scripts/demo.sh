@@ -15,6 +15,7 @@ export RUNFLOW_BASE_URL=${RUNFLOW_BASE_URL:-http://127.0.0.1:$SANDBOX_PORT/v1}
 export STRIPE_API_KEY=${STRIPE_API_KEY:-sk_test_demo}
 export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_FAKE_PORT}
 export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_stripe_demo}
+export STRIPE_EVENT_SECRETS=${STRIPE_EVENT_SECRETS:-whsec_stripe_events_demo}
 export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log
 mkdir -p "$LOG_DIR"
