@@ -235,7 +235,7 @@ def _backfill(run: Run, now: datetime, runflow: RunflowClient, report: Reconcile
 
 def _copy(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
     """The copy task was lost, or its attempt failed and another is due."""
-    report.copied += outputs_copy(run.pk)
+    report.copied += outputs_copy(run.pk, now=now)
 
 
 def _expire(run: Run, *, only_if: Q, report: ReconcileReport) -> None:
