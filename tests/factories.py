@@ -75,6 +75,13 @@ def deliver(run: Run) -> Run:
     """Store a copy of every output as the copy task does, then mark the run delivered."""
     from seedance.transitions import run_mark_delivered
 
+    store_copies(run)
+    assert run_mark_delivered(run.pk)
+    return Run.objects.get(pk=run.pk)
+
+
+def store_copies(run: Run) -> None:
+    """Our copy of every output, stored and recorded as the copy task leaves it."""
     now = timezone.now()
     for index, entry in enumerate(run.outputs):
         record = OutputFile.objects.create(
@@ -88,5 +95,3 @@ def deliver(run: Run) -> Run:
         OutputFile.objects.filter(pk=record.pk).update(
             file=name, size=len(MP4_BYTES), copied_at=now
         )
-    assert run_mark_delivered(run.pk)
-    return Run.objects.get(pk=run.pk)

@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 
 from seedance.models import IdempotencyKey, OutputFile, Run, Tenant
 from seedance.outputs import outputs_copy
+from seedance.public_status import OUTPUT_UNAVAILABLE, OUTPUT_UNAVAILABLE_MESSAGE
 from seedance.sandbox import SandboxServer
 from seedance.services.keys import IssuedKey
 from seedance.services.submission import run_submit
-from seedance.public_status import OUTPUT_UNAVAILABLE, OUTPUT_UNAVAILABLE_MESSAGE
 from seedance.states import Delivery, RunStatus
 from seedance.transitions import run_mark_undeliverable
 from tests.factories import MP4_BYTES, deliver
