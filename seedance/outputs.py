@@ -194,12 +194,11 @@ def outputs_purge_expired(*, now: datetime | None = None) -> int:
 
 def output_links(run: Run, files: list[OutputFile] | None = None) -> list[OutputLink]:
     """What a reader may fetch: nothing while held or after rejection; a signed link per
-    copied file; no link yet for one still being copied."""
+    kept copy (none for one past its retention that the purge has not reached yet).
+    Readers show them only once the run is delivered (``seedance.public_status``)."""
     if run.status != RunStatus.SUCCEEDED or not outputs_visible(run):
         return []
     files = files if files is not None else list(run.files.all())
-    if not files:
-        return [_not_yet_copied(entry) for entry in run.outputs]
     now = timezone.now()
     return [
         OutputLink(
@@ -213,18 +212,6 @@ def output_links(run: Run, files: list[OutputFile] | None = None) -> list[Output
         for record in files
         if record.deleted_at is None
     ]
-
-
-def _not_yet_copied(entry: dict[str, Any]) -> OutputLink:
-    """An output whose copy has not started: described, with no link yet."""
-    return OutputLink(
-        url=None,
-        type=str(entry.get("type") or "video/mp4"),
-        width=entry.get("width"),
-        height=entry.get("height"),
-        duration=entry.get("duration"),
-        expires_at=None,
-    )
 
 
 def signed_url(record: OutputFile) -> str:

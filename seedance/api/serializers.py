@@ -40,7 +40,11 @@ class RunCreateInputSerializer(serializers.Serializer[Any]):
 
 class OutputFileSerializer(serializers.Serializer[Any]):
     url = serializers.URLField(
-        allow_null=True, help_text="Our signed link, valid for an hour; null while copying."
+        allow_null=True,
+        help_text=(
+            "Our signed link, valid for an hour; null only once our copy is past the "
+            "tenant's retention."
+        ),
     )
     type = serializers.CharField()
     width = serializers.IntegerField(allow_null=True)
