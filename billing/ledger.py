@@ -1,4 +1,9 @@
-"""Settling a run's charge and writing its usage row, inside its terminal transition."""
+"""Settling a run's charge and writing its usage row, inside its terminal transition.
+
+Billed means delivered: the row is written when the run succeeds (the ledger is the
+truth) but waits for our copy of the video; delivery makes it pushable, a copy that
+failed for good voids it. Reviews and delivery may come in either order.
+"""
 
 import logging
 from datetime import datetime
@@ -12,7 +17,7 @@ from billing.periods import period_of
 from billing.pricing import amount_for, billed_seconds, unit_price
 from seedance.models import Run
 from seedance.moderation import rejected_runs_billed
-from seedance.states import RunStatus
+from seedance.states import Delivery, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -51,27 +56,58 @@ def usage_record_for_run(run: Run) -> UsageRecord | None:
                 event_timestamp=_completed_at(run),
                 identifier=meter_identifier(run.pk),
                 next_push_at=timezone.now(),
-                push_state=_initial_push_state(run),
+                push_state=_push_state_for(run),
             )
     except IntegrityError:
         return UsageRecord.objects.get(run=run)
 
 
-def _initial_push_state(run: Run) -> str:
-    """A held video that would not be billed if rejected waits for its review."""
-    if run.moderation == Run.Moderation.PENDING and not rejected_runs_billed():
-        return UsageRecord.PushState.WAITING
+def _push_state_for(run: Run) -> str:
+    """Where a run's row stands: waiting for our copy, then for a review that decides
+    whether it is billed (when rejected videos are not), then pushable."""
+    if run.delivery == Delivery.UNAVAILABLE:
+        return UsageRecord.PushState.VOIDED
+    if run.delivery != Delivery.DELIVERED:
+        return UsageRecord.PushState.AWAITING_DELIVERY
+    if not rejected_runs_billed():
+        if run.moderation == Run.Moderation.PENDING:
+            return UsageRecord.PushState.WAITING
+        if run.moderation == Run.Moderation.REJECTED:
+            return UsageRecord.PushState.VOIDED
     return UsageRecord.PushState.PENDING
 
 
+def usage_record_after_delivery(run: Run) -> UsageRecord | None:
+    """The run's copy is fetchable (or failed for good): its waiting row moves on, to
+    pushable, to waiting for review, or to voided. Returns the row if it is now pending."""
+    target = _push_state_for(run)
+    if target == UsageRecord.PushState.VOIDED:
+        _void(run, UsageRecord.PushState.AWAITING_DELIVERY)
+        return None
+    UsageRecord.objects.filter(run=run, push_state=UsageRecord.PushState.AWAITING_DELIVERY).update(
+        push_state=target, next_push_at=timezone.now()
+    )
+    return UsageRecord.objects.filter(run=run, push_state=UsageRecord.PushState.PENDING).first()
+
+
 def usage_record_after_review(run: Run, decision: str) -> None:
-    """Approved: the waiting row goes out. Rejected and not billed: it is voided."""
+    """Approved: the waiting row goes out. Rejected and not billed: it is voided, whether
+    it waited for the review or still for our copy."""
     waiting = UsageRecord.objects.filter(run=run, push_state=UsageRecord.PushState.WAITING)
     if decision == Run.Moderation.APPROVED:
         waiting.update(push_state=UsageRecord.PushState.PENDING, next_push_at=timezone.now())
     elif not rejected_runs_billed():
-        waiting.update(push_state=UsageRecord.PushState.VOIDED)
-        RunCharge.objects.filter(run=run).update(amount=0, state=RunCharge.State.RELEASED)
+        _void(run, UsageRecord.PushState.WAITING, UsageRecord.PushState.AWAITING_DELIVERY)
+
+
+def _void(run: Run, *states: str) -> None:
+    """Never pushed: the row is voided and the run's charge released."""
+    if UsageRecord.objects.filter(run=run, push_state__in=states).update(
+        push_state=UsageRecord.PushState.VOIDED
+    ):
+        RunCharge.objects.filter(run=run).update(
+            amount=0, state=RunCharge.State.RELEASED, settled_at=timezone.now()
+        )
 
 
 def _charge_for(run: Run) -> RunCharge:

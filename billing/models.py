@@ -160,7 +160,8 @@ class UsageRecord(models.Model):
         HELD = "held", "Held: no Stripe subscription"
         NEEDS_ATTENTION = "needs_attention", "Needs a human"
         WAITING = "waiting", "Waiting: video held for review"
-        VOIDED = "voided", "Voided: video rejected, not billed"
+        VOIDED = "voided", "Voided: not billed (rejected, or the copy failed for good)"
+        AWAITING_DELIVERY = "awaiting_copy", "Waiting: output being copied"
         REFUSED = "refused", "Refused by Stripe after acceptance: fix, then it is resent"
 
     run = models.OneToOneField(Run, on_delete=models.PROTECT, related_name="+")

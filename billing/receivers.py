@@ -1,4 +1,5 @@
-"""Billing follows seedance's runs through its signal; seedance never imports billing."""
+"""Billing follows seedance's runs through its signals; seedance never imports billing.
+``BillingConfig.ready()`` connects each receiver."""
 
 from decimal import Decimal
 from typing import Any
@@ -8,16 +9,33 @@ from django.utils import timezone
 
 from billing.autoprovision import provision_soon
 from billing.conf import setting, stripe_enabled
-from billing.ledger import usage_record_after_review, usage_record_for_run
+from billing.ledger import (
+    usage_record_after_delivery,
+    usage_record_after_review,
+    usage_record_for_run,
+)
 from billing.models import Price, TenantBilling, UsageRecord
 from billing.tasks import enqueue_provision, enqueue_push
 from seedance.models import Run, Tenant
 
 
 def on_run_finished(sender: Any, run: Run, **kwargs: Any) -> None:
-    """In the terminal transition's transaction: the ledger row commits with the status."""
+    """In the terminal transition's transaction: the ledger row commits with the status,
+    waiting for the run's delivery before anything is pushed."""
     record = usage_record_for_run(run)
-    if record is not None and stripe_enabled():
+    if record is not None and record.push_state == UsageRecord.PushState.PENDING:
+        _push_after_commit()
+
+
+def on_run_delivery_settled(sender: Any, run: Run, **kwargs: Any) -> None:
+    """In the delivery's transaction: delivered makes the row pushable (or leaves it to
+    the review); a copy that failed for good voids it and releases the charge."""
+    if usage_record_after_delivery(run) is not None:
+        _push_after_commit()
+
+
+def _push_after_commit() -> None:
+    if stripe_enabled():
         transaction.on_commit(enqueue_push, robust=True)
 
 
@@ -29,8 +47,8 @@ def on_run_cost_recorded(sender: Any, run_id: Any, cost: Decimal, **kwargs: Any)
 def on_run_moderated(sender: Any, run: Run, decision: str, **kwargs: Any) -> None:
     """In the decision's transaction: release or void a held run's waiting usage."""
     usage_record_after_review(run, decision)
-    if decision == Run.Moderation.APPROVED and stripe_enabled():
-        transaction.on_commit(enqueue_push, robust=True)
+    if decision == Run.Moderation.APPROVED:
+        _push_after_commit()
 
 
 def on_tenant_saved(sender: Any, instance: Tenant, created: bool, **kwargs: Any) -> None:

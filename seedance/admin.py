@@ -127,12 +127,20 @@ class RunAdmin(admin.ModelAdmin[Run]):
         "player",
         "tenant",
         "status",
+        "delivery",
         "moderation",
         "nsfw_detected",
         "created_at",
     ]
     list_display_links = ["prompt_excerpt"]
-    list_filter = [ModerationFilter, "status", "nsfw_detected", "resolution", "tenant"]
+    list_filter = [
+        ModerationFilter,
+        "status",
+        "delivery",
+        "nsfw_detected",
+        "resolution",
+        "tenant",
+    ]
     search_fields = ["id", "provider_run_id", "end_user_id", "prompt"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]

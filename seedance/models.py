@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from seedance.run_input import PORTAL_END_USER_PREFIX
-from seedance.states import RunStatus
+from seedance.states import Delivery, RunStatus
 from seedance.tenancy import TenantQuerySet
 
 
@@ -145,6 +145,12 @@ class Run(models.Model):
     moderation = models.CharField(
         max_length=16, choices=Moderation.choices, default=Moderation.NONE
     )
+    delivery = models.CharField(max_length=16, choices=Delivery.choices, default=Delivery.PENDING)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    #: When the next copy attempt may start; an attempt books it as it begins.
+    next_delivery_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.TextField(blank=True, default="", help_text="Why the copy gave up.")
 
     created_at = models.DateTimeField(auto_now_add=True)
     deadline_at = models.DateTimeField()
@@ -165,6 +171,11 @@ class Run(models.Model):
             models.Index(fields=["tenant", "end_user_id", "-created_at"], name="run_tenant_user"),
             models.Index(fields=["tenant", "created_by", "-created_at"], name="run_tenant_creator"),
             models.Index(fields=["created_at"], condition=Q(moderation="pending"), name="run_held"),
+            models.Index(
+                fields=["next_delivery_at"],
+                condition=Q(status=RunStatus.SUCCEEDED, delivery=Delivery.PENDING),
+                name="run_awaiting_delivery",
+            ),
             models.Index(
                 fields=["status", "created_at"],
                 condition=Q(status__in=RunStatus.in_progress()),

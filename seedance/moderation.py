@@ -13,7 +13,7 @@ from django.utils import timezone
 from seedance.conf import setting
 from seedance.models import ModerationDecision, OutputFile, Run
 from seedance.signals import run_moderated
-from seedance.states import RunStatus
+from seedance.states import Delivery, RunStatus
 
 Moderation = Run.Moderation
 
@@ -37,13 +37,17 @@ def rejected_runs_billed() -> bool:
 
 
 def run_billable(run: Run) -> bool | None:
-    """Whether a run is billed: a succeeded run is, unless rejected while rejected runs are
-    not billed; None while that review is still pending."""
-    if run.status != RunStatus.SUCCEEDED:
+    """Whether a run is billed: a succeeded run is once delivered, unless rejected while
+    rejected runs are not billed; None while its copy or its review is still pending."""
+    if run.status != RunStatus.SUCCEEDED or run.delivery == Delivery.UNAVAILABLE:
         return False
+    if not rejected_runs_billed() and run.moderation == Moderation.REJECTED:
+        return False
+    if run.delivery == Delivery.PENDING:
+        return None
     if rejected_runs_billed() or outputs_visible(run):
         return True
-    return None if run.moderation == Moderation.PENDING else False
+    return None
 
 
 def run_approve(*, run_id: UUID | str, decided_by: User, reason: str = "") -> bool:

@@ -22,19 +22,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from seedance.conf import setting
+from seedance.delivery import CopyFailed, OutputTooLarge, copy_failure, given_up
 from seedance.models import OutputFile, Run, Tenant
 from seedance.moderation import outputs_visible
-from seedance.states import RunStatus
+from seedance.states import Delivery, RunStatus
+from seedance.transitions import (
+    run_claim_delivery_attempt,
+    run_mark_delivered,
+    run_mark_undeliverable,
+)
 
 logger = logging.getLogger(__name__)
 
 SIGNING_SALT = "seedance.output-file"
 VIDEO_TYPES = ("video/mp4", "video/webm")
 CHUNK_BYTES = 1024 * 1024
-
-
-class OutputTooLarge(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -47,30 +49,68 @@ class OutputLink:
     expires_at: datetime | None
 
 
-def outputs_copy(run_id: UUID | str) -> int:
-    """Copy a succeeded run's outputs into storage; idempotent. Returns files copied now."""
+def outputs_copy(run_id: UUID | str, *, now: datetime | None = None) -> int:
+    """One copy attempt of a succeeded run's outputs, and the run's delivery it decides
+    (``seedance.delivery`` has the retry rule); idempotent. Returns files copied now."""
+    now = now or timezone.now()
     run = Run.objects.select_related("tenant").filter(pk=run_id).first()
-    if (
-        run is None
-        or run.status != RunStatus.SUCCEEDED
-        or run.moderation == Run.Moderation.REJECTED
-    ):
+    if run is None or run.status != RunStatus.SUCCEEDED or run.delivery != Delivery.PENDING:
+        return 0
+    if run.moderation == Run.Moderation.REJECTED:
+        run_mark_undeliverable(run.pk, reason="rejected in review before it was copied")
+        return 0
+    if reason := given_up(run, now):
+        run_mark_undeliverable(run.pk, reason=reason)
+        return 0
+    attempt = run_claim_delivery_attempt(run.pk, now=now)
+    if attempt is None:
         return 0
     copied = 0
-    for index, entry in enumerate(run.outputs):
-        record, _ = OutputFile.objects.get_or_create(
-            run=run,
-            index=index,
-            defaults={
-                "content_type": safe_video_type(entry.get("type")),
-                "width": entry.get("width"),
-                "height": entry.get("height"),
-                "duration": entry.get("duration"),
-            },
-        )
-        if record.copied_at is None and record.deleted_at is None and entry.get("url"):
-            copied += _copy_one(run, record, str(entry["url"]))
+    try:
+        for index, entry in enumerate(run.outputs):
+            copied += _copy_output(run, index, entry)
+    except CopyFailed as failure:
+        run.delivery_attempts = attempt
+        _after_failure(run, failure, now)
+        return copied
+    run_mark_delivered(run.pk)
     return copied
+
+
+def _copy_output(run: Run, index: int, entry: dict[str, Any]) -> int:
+    record, _ = OutputFile.objects.get_or_create(
+        run=run,
+        index=index,
+        defaults={
+            "content_type": safe_video_type(entry.get("type")),
+            "width": entry.get("width"),
+            "height": entry.get("height"),
+            "duration": entry.get("duration"),
+        },
+    )
+    if record.copied_at is not None or record.deleted_at is not None:
+        return 0
+    url = str(entry.get("url") or "")
+    if not fetchable(url):
+        raise CopyFailed(f"output {index}: no URL we may fetch", permanent=True)
+    try:
+        return _copy_one(run, record, url)
+    except httpx.HTTPError as exc:
+        raise copy_failure(exc, index) from exc
+
+
+def _after_failure(run: Run, failure: CopyFailed, now: datetime) -> None:
+    """A permanent failure, or the last allowed attempt, ends delivery; else wait."""
+    reason = str(failure) if failure.permanent else given_up(run, now)
+    if reason and not failure.permanent:
+        reason = f"{reason}; the last: {failure}"
+    if reason:
+        logger.error("Outputs of run %s are unavailable: %s", run.pk, reason)
+        run_mark_undeliverable(run.pk, reason=reason)
+    else:
+        logger.warning(
+            "Copy attempt %s of run %s failed: %s", run.delivery_attempts, run.pk, failure
+        )
 
 
 def safe_video_type(declared: Any) -> str:
@@ -87,18 +127,16 @@ def fetchable(url: str) -> bool:
 
 
 def _copy_one(run: Run, record: OutputFile, url: str) -> int:
-    if not fetchable(url):
-        logger.error("Refusing to fetch output %s of run %s from %s", record.index, run.pk, url)
-        return 0
     limit = int(setting("OUTPUT_MAX_BYTES"))
     with tempfile.TemporaryFile() as buffer:
         size = 0
-        with httpx.stream("GET", url, timeout=30.0, follow_redirects=True) as response:
+        timeout = float(setting("OUTPUT_COPY_TIMEOUT_SECONDS"))
+        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
             response.raise_for_status()
             for chunk in response.iter_bytes(CHUNK_BYTES):
                 size += len(chunk)
                 if size > limit:
-                    raise OutputTooLarge(f"output {record.index} of {run.pk} is over {limit} bytes")
+                    raise OutputTooLarge(f"output {record.index}: over {limit} bytes")
                 buffer.write(chunk)
         buffer.seek(0)
         name = record.file.field.generate_filename(record, f"{run.pk}-{record.index}.mp4")
@@ -107,12 +145,16 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
     retention = run.tenant.output_retention_days
     with transaction.atomic():
         # The run's row first, as a moderation decision takes it: a rejection either
-        # commits before this (we see it) or waits and deletes what we stored.
-        moderation = (
-            Run.objects.select_for_update().filter(pk=run.pk).values_list("moderation", flat=True)
-        ).first()
-        rejected = moderation == Run.Moderation.REJECTED
-        won = not rejected and OutputFile.objects.filter(
+        # commits before this (we see it) or waits and deletes what we stored. A copy
+        # landing after delivery was given up is discarded: it is never shown or billed.
+        still_wanted = (
+            Run.objects.select_for_update()
+            .filter(pk=run.pk, delivery=Delivery.PENDING)
+            .exclude(moderation=Run.Moderation.REJECTED)
+            .values_list("pk", flat=True)
+            .first()
+        ) is not None
+        won = still_wanted and OutputFile.objects.filter(
             pk=record.pk, copied_at__isnull=True, deleted_at__isnull=True
         ).update(
             file=stored,
@@ -121,7 +163,7 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
             expires_at=now + timedelta(days=retention) if retention else None,
         )
     if not won:
-        record.file.storage.delete(stored)  # a concurrent copy won, or the run was rejected
+        record.file.storage.delete(stored)  # a concurrent copy won, or rejected, or given up
         return 0
     return 1
 
@@ -152,12 +194,11 @@ def outputs_purge_expired(*, now: datetime | None = None) -> int:
 
 def output_links(run: Run, files: list[OutputFile] | None = None) -> list[OutputLink]:
     """What a reader may fetch: nothing while held or after rejection; a signed link per
-    copied file; no link yet for one still being copied."""
+    kept copy (none for one past its retention that the purge has not reached yet).
+    Readers show them only once the run is delivered (``seedance.public_status``)."""
     if run.status != RunStatus.SUCCEEDED or not outputs_visible(run):
         return []
     files = files if files is not None else list(run.files.all())
-    if not files:
-        return [_not_yet_copied(entry) for entry in run.outputs]
     now = timezone.now()
     return [
         OutputLink(
@@ -171,18 +212,6 @@ def output_links(run: Run, files: list[OutputFile] | None = None) -> list[Output
         for record in files
         if record.deleted_at is None
     ]
-
-
-def _not_yet_copied(entry: dict[str, Any]) -> OutputLink:
-    """An output whose copy has not started: described, with no link yet."""
-    return OutputLink(
-        url=None,
-        type=str(entry.get("type") or "video/mp4"),
-        width=entry.get("width"),
-        height=entry.get("height"),
-        duration=entry.get("duration"),
-        expires_at=None,
-    )
 
 
 def signed_url(record: OutputFile) -> str:

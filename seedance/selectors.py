@@ -1,16 +1,18 @@
-"""Reads for the API and the portal: every one takes ``tenant=`` and scopes through it."""
+"""Reads for the API and the portal: every one takes ``tenant=`` and scopes through it, and
+every run comes with the status the tenant is shown (``seedance.public_status``)."""
 
 from uuid import UUID
 
 from django.db.models import QuerySet
 
 from seedance.models import Run, Tenant
+from seedance.public_status import with_public_status
 
 
 def run_list(*, tenant: Tenant) -> "QuerySet[Run]":
-    return Run.objects.for_tenant(tenant).prefetch_related("files")
+    return with_public_status(Run.objects.for_tenant(tenant)).prefetch_related("files")
 
 
 def run_get(*, tenant: Tenant, run_id: UUID | str) -> Run:
     """Raises Run.DoesNotExist (a 404) for another tenant's run, same as for no run."""
-    return Run.objects.for_tenant(tenant).prefetch_related("files").get(pk=run_id)
+    return run_list(tenant=tenant).get(pk=run_id)

@@ -13,3 +13,11 @@ run_cost_recorded = Signal()
 #: Sent inside a moderation decision's transaction, with ``run`` and ``decision``
 #: ("approved" or "rejected"): billing releases or voids a held run's usage.
 run_moderated = Signal()
+
+#: Sent inside the transaction that marks a succeeded run delivered (every output has a
+#: fetchable copy of ours), with ``run``: billing makes its usage row pushable.
+run_delivered = Signal()
+
+#: Sent inside the transaction that marks a succeeded run's outputs unavailable (the copy
+#: failed for good), with ``run``: billing voids its usage row, so it is never pushed.
+run_undeliverable = Signal()

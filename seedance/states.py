@@ -19,6 +19,15 @@ class RunStatus(models.TextChoices):
         return (cls.QUEUED, cls.RUNNING)
 
 
+class Delivery(models.TextChoices):
+    """Whether a succeeded run's outputs reached our storage: tenants see `succeeded` (and
+    it is billed) only once delivered; unavailable when the copy failed for good."""
+
+    PENDING = "pending", "Being copied"
+    DELIVERED = "delivered", "Delivered"
+    UNAVAILABLE = "unavailable", "Unavailable: the copy failed for good"
+
+
 #: Every legal move. Terminal statuses have none: a finished run never changes again.
 TRANSITIONS: dict[str, frozenset[str]] = {
     RunStatus.QUEUED: frozenset(

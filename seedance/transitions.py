@@ -1,8 +1,10 @@
-"""The only writers of a run's status.
+"""The only writers of a run's status and of its delivery.
 
 ``run_finish`` is the one terminal transition. It holds on every database: the row is
 locked where the database can lock rows, and the UPDATE itself is conditional on the run
 still being in a status that may move, so two racing finishers leave exactly one winner.
+A succeeded run's delivery moves once too, pending to delivered or to unavailable, by the
+same rule; the status itself never changes again.
 """
 
 from dataclasses import dataclass, field
@@ -16,11 +18,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from seedance import queue
-from seedance.models import Run
+from seedance.delivery import next_attempt_at
+from seedance.models import OutputFile, Run
 from seedance.moderation import moderation_for
 from seedance.runflow.payloads import ProviderRun
-from seedance.signals import run_finished
-from seedance.states import RunStatus, sources_of
+from seedance.signals import run_delivered, run_finished, run_undeliverable
+from seedance.states import Delivery, RunStatus, sources_of
 
 #: A failure Runflow gave no reason for (callbacks carry none); the reconciler reads it back.
 PROVIDER_FAILED = "provider_failed"
@@ -136,6 +139,72 @@ def run_apply_provider(run_id: Any, provider_run: ProviderRun) -> bool:
     if provider_run.status == RunStatus.RUNNING:
         return run_mark_running(run_id, started_at=provider_run.started_at)
     return False
+
+
+def run_claim_delivery_attempt(run_id: Any, *, now: datetime) -> int | None:
+    """Start one more copy attempt of a run still being delivered, if one is due; books
+    the next. Returns the attempt's number, or None when none is due (or another won)."""
+    due = Q(next_delivery_at__isnull=True) | Q(next_delivery_at__lte=now)
+    awaiting = Run.objects.filter(pk=run_id, status=RunStatus.SUCCEEDED, delivery=Delivery.PENDING)
+    made = awaiting.filter(due).values_list("delivery_attempts", flat=True).first()
+    if made is None:
+        return None
+    attempt = made + 1
+    claimed = (
+        awaiting.filter(due)
+        .filter(delivery_attempts=made)
+        .update(delivery_attempts=attempt, next_delivery_at=next_attempt_at(attempt, now))
+    )
+    return attempt if claimed == 1 else None
+
+
+def run_mark_delivered(run_id: Any) -> bool:
+    """pending → delivered, once every output has a fetchable copy of ours; True if this
+    call moved it. Billing's receiver of ``run_delivered`` commits with it."""
+    with transaction.atomic():
+        run = _awaiting_delivery_locked(run_id)
+        if run is None:
+            return False
+        copies = (
+            OutputFile.objects.filter(run_id=run.pk, copied_at__isnull=False)
+            .filter(deleted_at__isnull=True)
+            .exclude(file="")
+            .count()
+        )
+        if copies < len(run.outputs):
+            return False
+        moved = _move_delivery(run, Delivery.DELIVERED, delivered_at=timezone.now())
+        if moved is not None:
+            run_delivered.send(sender=Run, run=moved)
+        return moved is not None
+
+
+def run_mark_undeliverable(run_id: Any, *, reason: str) -> bool:
+    """pending → unavailable: the copy failed for good. The status stays succeeded (a
+    terminal run never changes); tenants are shown a failure and billing voids the row."""
+    with transaction.atomic():
+        run = _awaiting_delivery_locked(run_id)
+        if run is None:
+            return False
+        moved = _move_delivery(run, Delivery.UNAVAILABLE, delivery_error=reason)
+        if moved is not None:
+            run_undeliverable.send(sender=Run, run=moved)
+        return moved is not None
+
+
+def _awaiting_delivery_locked(run_id: Any) -> Run | None:
+    return (
+        Run.objects.select_for_update()
+        .filter(pk=run_id, status=RunStatus.SUCCEEDED, delivery=Delivery.PENDING)
+        .first()
+    )
+
+
+def _move_delivery(run: Run, target: str, **values: Any) -> Run | None:
+    updated = Run.objects.filter(
+        pk=run.pk, status=RunStatus.SUCCEEDED, delivery=Delivery.PENDING
+    ).update(delivery=target, next_delivery_at=None, **values)
+    return Run.objects.get(pk=run.pk) if updated == 1 else None
 
 
 _OUTPUT_FIELDS = ("url", "type", "width", "height", "duration")

@@ -6,9 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from seedance.models import Run, Tenant
+from seedance.models import OutputFile, Run, Tenant
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -37,14 +38,20 @@ def callback_payload(name: str, run: Run, **overrides: Any) -> dict[str, Any]:
 VIDEO_720P = {"url": "u", "type": "video/mp4", "width": 1280, "height": 720, "duration": 5.0}
 
 
+#: The first bytes of an MP4: enough for a stored copy a test may serve.
+MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+
+
 def finish_successfully(
     run: Run,
     *,
     nsfw_detected: bool | None = False,
     output: dict[str, Any] | None = None,
     cost: str = "1.2095",
+    delivered: bool = True,
 ) -> Run:
-    """The terminal transition of a success, as a Runflow callback would apply it."""
+    """The terminal transition of a success, as a Runflow callback would apply it, then
+    (unless ``delivered=False``) our copy of its output and the delivery it makes."""
     from decimal import Decimal
 
     from seedance.states import RunStatus
@@ -61,4 +68,30 @@ def finish_successfully(
         ),
     )
     assert finished is not None
-    return finished
+    return deliver(finished) if delivered else finished
+
+
+def deliver(run: Run) -> Run:
+    """Store a copy of every output as the copy task does, then mark the run delivered."""
+    from seedance.transitions import run_mark_delivered
+
+    store_copies(run)
+    assert run_mark_delivered(run.pk)
+    return Run.objects.get(pk=run.pk)
+
+
+def store_copies(run: Run) -> None:
+    """Our copy of every output, stored and recorded as the copy task leaves it."""
+    now = timezone.now()
+    for index, entry in enumerate(run.outputs):
+        record = OutputFile.objects.create(
+            run=run,
+            index=index,
+            width=entry.get("width"),
+            height=entry.get("height"),
+            duration=entry.get("duration"),
+        )
+        name = record.file.storage.save(f"outputs/{run.pk}-{index}.mp4", ContentFile(MP4_BYTES))
+        OutputFile.objects.filter(pk=record.pk).update(
+            file=name, size=len(MP4_BYTES), copied_at=now
+        )

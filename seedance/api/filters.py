@@ -29,7 +29,10 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 
 class RunFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    #: The status the tenant is shown, never our internal one.
+    status = django_filters.MultipleChoiceFilter(
+        field_name="public_status", choices=RunStatus.choices
+    )
     end_user_id = django_filters.CharFilter(max_length=255)
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

@@ -9,6 +9,7 @@ from seedance.conf import setting
 from seedance.models import Run
 from seedance.moderation import run_billable
 from seedance.outputs import output_links
+from seedance.public_status import shown
 from seedance.run_input import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, SEED_LIMIT
 from seedance.states import RunStatus
 
@@ -39,7 +40,11 @@ class RunCreateInputSerializer(serializers.Serializer[Any]):
 
 class OutputFileSerializer(serializers.Serializer[Any]):
     url = serializers.URLField(
-        allow_null=True, help_text="Our signed link, valid for an hour; null while copying."
+        allow_null=True,
+        help_text=(
+            "Our signed link, valid for an hour; null only once our copy is past the "
+            "tenant's retention."
+        ),
     )
     type = serializers.CharField()
     width = serializers.IntegerField(allow_null=True)
@@ -78,6 +83,10 @@ def _absolute(request: Any, path: str | None) -> str | None:
 
 
 class RunSerializer(serializers.ModelSerializer[Run]):
+    """A run as the tenant sees it: its shown status (``seedance.public_status``), so
+    `succeeded` always comes with a URL to fetch, unless moderation withholds the video."""
+
+    status = serializers.SerializerMethodField()
     output = serializers.SerializerMethodField()
     failure = serializers.SerializerMethodField()
     billable = serializers.SerializerMethodField()
@@ -107,9 +116,13 @@ class RunSerializer(serializers.ModelSerializer[Run]):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(serializers.ChoiceField(choices=RunStatus.choices))
+    def get_status(self, run: Run) -> str:
+        return str(shown(run))
+
     @extend_schema_field(RunOutputSerializer(allow_null=True))
     def get_output(self, run: Run) -> dict[str, Any] | None:
-        if run.status != RunStatus.SUCCEEDED:
+        if shown(run) != RunStatus.SUCCEEDED:
             return None
         request = self.context.get("request")
         return {
@@ -128,9 +141,10 @@ class RunSerializer(serializers.ModelSerializer[Run]):
 
     @extend_schema_field(FailureSerializer(allow_null=True))
     def get_failure(self, run: Run) -> dict[str, str] | None:
-        if not run.failure_code:
+        code = shown(run, "public_failure_code")
+        if not code:
             return None
-        return {"code": run.failure_code, "message": run.failure_message}
+        return {"code": code, "message": shown(run, "public_failure_message")}
 
 
 class RunPageSerializer(serializers.Serializer[Any]):

@@ -51,11 +51,11 @@ class RunCollectionApi(APIView):
     )
     def post(self, request: Request) -> Response:
         run_input = parse_run_input(request.data)
+        tenant = tenant_of(request)
         run, created = run_create(
-            tenant=tenant_of(request),
-            run_input=run_input,
-            idempotency_key=_idempotency_key(request),
+            tenant=tenant, run_input=run_input, idempotency_key=_idempotency_key(request)
         )
+        run = selectors.run_get(tenant=tenant, run_id=run.pk)
         response = Response(
             RunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
@@ -98,7 +98,9 @@ class RunDetailApi(APIView):
 class RunCancelApi(APIView):
     @extend_schema(operation_id="runs_cancel", request=None, responses={200: RunSerializer})
     def post(self, request: Request, run_id: str) -> Response:
-        run = run_cancel(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
+        tenant = tenant_of(request)
+        run = run_cancel(tenant=tenant, run_id=_uuid_or_404(run_id))
+        run = selectors.run_get(tenant=tenant, run_id=run.pk)
         return Response(RunSerializer(run, context={"request": request}).data)
 
 

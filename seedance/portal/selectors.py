@@ -1,21 +1,28 @@
-"""The portal's reads, always scoped through ``Run.objects.for_tenant`` and the role."""
+"""The portal's reads, always scoped through ``Run.objects.for_tenant`` and the role, with
+the status the tenant is shown (``seedance.public_status``), as the API shows it."""
 
 from datetime import timedelta
 from statistics import median
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from seedance.models import Membership, Run
+from seedance.public_status import public_status_counts, with_public_status
 from seedance.states import RunStatus
 
 ETA_SAMPLE_SIZE = 20
 HELD = "held"
 #: The status filters of the runs list; "held" is a succeeded run waiting for review.
 LIST_FILTERS = (*RunStatus.values, HELD)
+_HELD = Q(public_status=RunStatus.SUCCEEDED, moderation=Run.Moderation.PENDING)
 
 
 def runs_visible_to(membership: Membership) -> "QuerySet[Run]":
     """A member sees the runs they made; a tenant admin sees every run of the tenant."""
+    return with_public_status(_scoped(membership))
+
+
+def _scoped(membership: Membership) -> "QuerySet[Run]":
     runs = Run.objects.for_tenant(membership.tenant)
     if membership.role != Membership.Role.ADMIN:
         runs = runs.filter(created_by_id=membership.user_id)
@@ -26,10 +33,17 @@ def run_list_for(membership: Membership, *, status: str = "") -> "QuerySet[Run]"
     """The runs list: one query for any number of rows (the creator joined in)."""
     runs = runs_visible_to(membership).select_related("created_by")
     if status == HELD:
-        runs = runs.filter(moderation=Run.Moderation.PENDING)
+        runs = runs.filter(_HELD)
     elif status in RunStatus.values:
-        runs = runs.filter(status=status)
+        runs = runs.filter(Q(public_status=status))
     return runs.order_by("-created_at", "-id")
+
+
+def run_counts_for(membership: Membership) -> dict[str, int]:
+    """How many runs each filter of the runs list shows, by the same expression."""
+    counts = public_status_counts(_scoped(membership))
+    counts[HELD] = runs_visible_to(membership).filter(_HELD).count()
+    return counts
 
 
 def run_eta(run: Run) -> tuple[timedelta, int] | None:

@@ -27,7 +27,14 @@ from seedance.moderation import rejected_runs_billed, run_billable
 from seedance.outputs import output_links
 from seedance.portal.access import PortalMixin
 from seedance.portal.forms import RunForm
-from seedance.portal.selectors import LIST_FILTERS, run_eta, run_list_for, runs_visible_to
+from seedance.portal.selectors import (
+    LIST_FILTERS,
+    run_counts_for,
+    run_eta,
+    run_list_for,
+    runs_visible_to,
+)
+from seedance.public_status import shown
 from seedance.run_input import parse_run_input
 from seedance.services.runs import run_cancel, run_create
 from seedance.services.tenants import person_for
@@ -144,23 +151,25 @@ class RunCancelView(PortalMixin, View):
 
 
 def run_status_context(run: Run) -> dict[str, Any]:
-    """What the run page and its polled fragment show."""
+    """What the run page and its polled fragment show: the status the API shows."""
     now = timezone.now()
-    succeeded = run.status == RunStatus.SUCCEEDED
-    links = output_links(run)
-    video = next((link for link in links if link.url), None)
-    held = succeeded and run.moderation == Run.Moderation.PENDING
-    rejected = succeeded and run.moderation == Run.Moderation.REJECTED
-    preparing = succeeded and not held and not rejected and video is None
-    in_progress = run.status in RunStatus.in_progress()
+    status = shown(run)
+    video = next((link for link in output_links(run) if link.url), None)
+    held = status == RunStatus.SUCCEEDED and run.moderation == Run.Moderation.PENDING
+    rejected = status == RunStatus.SUCCEEDED and run.moderation == Run.Moderation.REJECTED
+    preparing = run.status == RunStatus.SUCCEEDED and status == RunStatus.RUNNING
+    in_progress = status in RunStatus.in_progress() and not preparing
     context: dict[str, Any] = {
         "run": run,
-        "status_label": "held" if held else run.status,
+        "shown_status": status,
+        "status_label": "held" if held else status,
+        "failure_code": shown(run, "public_failure_code"),
+        "failure_message": shown(run, "public_failure_message"),
         "in_progress": in_progress,
         "held": held,
         "rejected": rejected,
         "rejected_billed": rejected_runs_billed(),
-        "video": video,
+        "video": video if status == RunStatus.SUCCEEDED else None,
         "preparing": preparing,
         "polling": in_progress or preparing,
         "cancelable": (
@@ -204,6 +213,7 @@ def _runs_page(request: HttpRequest, membership: Membership) -> dict[str, Any]:
     if status not in LIST_FILTERS:
         status = ""
     paginator = Paginator(run_list_for(membership, status=status), RUNS_PER_PAGE)
+    counts = run_counts_for(membership)
     page: Page[Run] = paginator.get_page(request.GET.get("page"))
     runs = list(page.object_list)
     query = {"status": status} if status else {}
@@ -211,8 +221,11 @@ def _runs_page(request: HttpRequest, membership: Membership) -> dict[str, Any]:
         "page_obj": page,
         "runs": runs,
         "status": status,
-        "filters": [("", "All"), *((name, name.capitalize()) for name in LIST_FILTERS)],
-        "polling": any(run.status in RunStatus.in_progress() for run in runs),
+        "filters": [
+            ("", "All", sum(counts[name] for name in RunStatus.values)),
+            *((name, name.capitalize(), counts[name]) for name in LIST_FILTERS),
+        ],
+        "polling": any(shown(run) in RunStatus.in_progress() for run in runs),
         "rows_query": urlencode({**query, "page": page.number}),
         "filter_query": urlencode(query),
         "show_creator": membership.role == Membership.Role.ADMIN,

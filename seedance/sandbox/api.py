@@ -207,6 +207,16 @@ class Api:
         return Reply(200, rules.snapshot())
 
     def media(self, request: Request, name: str) -> Reply:
+        """A rendered video (shared by runs with the same settings); ``?run=`` names the
+        run it was made for, whose media faults apply."""
+        run = self.sandbox.store.get(request.query.get("run", ""))
+        delay = 0.0
+        if run is not None:
+            rules = self.sandbox.faults
+            status = rules.take_error("media_errors", client_ref=run.client_ref, run_id=run.id)
+            if status is not None:
+                raise _injected(status, self.sandbox.faults_for(run).retry_after)
+            delay = self.sandbox.faults_for(run).media_delay
         path = self.sandbox.renderer.path(name)
         if path is None:
             raise ApiError(404, "NOT_FOUND", "No such media file.")
@@ -219,9 +229,9 @@ class Api:
             error.reply.headers["Content-Range"] = f"bytes */{size}"
             raise error from None
         if span is None:
-            return Reply(200, headers=headers, file=path, span=(0, size - 1))
+            return Reply(200, headers=headers, file=path, span=(0, size - 1), delay=delay)
         headers["Content-Range"] = f"bytes {span[0]}-{span[1]}/{size}"
-        return Reply(206, headers=headers, file=path, span=span)
+        return Reply(206, headers=headers, file=path, span=span, delay=delay)
 
 
 def _object(raw: bytes) -> dict[str, Any]:

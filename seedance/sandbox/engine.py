@@ -168,7 +168,7 @@ class Sandbox:
         run.output = {
             "outputs": [
                 {
-                    "url": f"{self.media_base_url}/media/{run.media.name}",
+                    "url": f"{self.media_base_url}/media/{run.media.name}?run={run.id}",
                     "type": "video/mp4",
                     "width": width,
                     "height": height,

@@ -3,7 +3,8 @@
 Rules live in scopes: ``global``, or a key matched against a run's ``client_ref`` and
 its id; a prompt may also carry ``[sandbox:name]`` / ``[sandbox:name=value]`` directives so
 a person in the demo can trigger a fault. Later layers win: global, client_ref, run id,
-prompt. ``create_errors`` and ``get_errors`` are queues, consumed one answer per request.
+prompt. ``create_errors``, ``get_errors`` and ``media_errors`` are queues, consumed one
+answer per request; ``media_delay`` slows the serving of a run's video.
 """
 
 import json
@@ -17,7 +18,7 @@ GLOBAL = "global"
 LOSE_MODES = ("drop", "500", "timeout")
 OUT_OF_ORDER_MODES = ("contradict", "stale")
 DIRECTIVE = re.compile(r"\[sandbox:([a-z_]+)(?:=([^\]]*))?\]")
-CONSUMABLE = ("create_errors", "get_errors")
+CONSUMABLE = ("create_errors", "get_errors", "media_errors")
 
 
 class FaultError(ValueError):
@@ -92,6 +93,8 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "out_of_order": _out_of_order,
     "create_errors": _statuses,
     "get_errors": _statuses,
+    "media_errors": _statuses,
+    "media_delay": _number,
     "retry_after": _count,
     "lose_create_answer": _lose,
     "lose_create_timeout": _number,
@@ -127,6 +130,7 @@ class Faults:
     lose_create_timeout: float = 30.0
     queued_seconds: float | None = None
     running_seconds: float | None = None
+    media_delay: float = 0.0
 
 
 def validate(rules: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +206,7 @@ class FaultRules:
         return Faults(**merged)
 
     def take_error(self, kind: str, *, client_ref: str | None, run_id: str | None) -> int | None:
-        """Pop the next queued error status for ``kind`` (create_errors or get_errors)."""
+        """Pop the next queued error status for ``kind`` (one of ``CONSUMABLE``)."""
         with self._lock:
             for rules in reversed(self._layers(client_ref, run_id)):
                 queue = rules.get(kind)

@@ -6,7 +6,8 @@ Three kinds of stuck run, each settled by asking Runflow rather than by guessing
   lost): attach Runflow's run if it has one for our ``client_ref``, else take over the
   claim and submit again;
 - in progress at Runflow with no news for a while (the callback was lost): poll it.
-And one kind of stranded output: a succeeded run whose copy task was lost is copied here.
+And one kind of stranded output: a succeeded run not yet delivered gets its next copy
+attempt here when one is due (``seedance.delivery`` has the rule), its task lost or not.
 A run past its deadline that Runflow has no record of fails with ``deadline_exceeded``;
 a run Runflow is still working on is kept, since we pay for it. Callbacks carry neither
 ``cost`` nor a failure's reason, so those are read back here for finished runs.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from seedance.conf import setting, submit_worst_case_seconds
@@ -29,7 +30,7 @@ from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.services.runs import idempotency_keys_purge
 from seedance.services.submission import run_attach_provider, run_find_upstream, run_submit
 from seedance.signals import run_cost_recorded
-from seedance.states import RunStatus
+from seedance.states import Delivery, RunStatus
 from seedance.transitions import PROVIDER_FAILED, Outcome, run_apply_provider, run_finish
 
 logger = logging.getLogger(__name__)
@@ -37,10 +38,6 @@ logger = logging.getLogger(__name__)
 DEADLINE_EXCEEDED = "deadline_exceeded"
 #: How long to keep asking Runflow for a finished run's cost or failure reason.
 DETAILS_BACKFILL_WINDOW = timedelta(days=2)
-#: How long to keep copying a succeeded run's outputs (Runflow's URLs do not last).
-COPY_WINDOW = timedelta(days=2)
-#: Leave a fresh run to its own copy task first: a large video takes a while to copy.
-COPY_GRACE = timedelta(minutes=5)
 
 
 @dataclass
@@ -69,7 +66,7 @@ def reconcile_runs(
         _each(_claimed_without_answer(now)[:batch], _settle_lost_create, now, runflow, report)
         _each(_in_progress_without_news(now)[:batch], _poll, now, runflow, report)
         _each(_finished_missing_details(now)[:batch], _backfill, now, runflow, report)
-        _each(_succeeded_without_copies(now)[:batch], _copy, now, runflow, report)
+        _each(_awaiting_delivery(now)[:batch], _copy, now, runflow, report)
     finally:
         if client is None:
             runflow.close()
@@ -136,25 +133,18 @@ def _finished_missing_details(now: datetime) -> "list[Run]":
     return [run for run in candidates if _due_for_backfill(run, now)]
 
 
-def _succeeded_without_copies(now: datetime) -> "list[Run]":
-    """Recent succeeded runs, not rejected, with an output not yet in our storage."""
-    done = Q(files__copied_at__isnull=False) | Q(files__deleted_at__isnull=False)
-    waiting = Q(files__copied_at__isnull=True, files__deleted_at__isnull=True)
-    candidates = (
-        Run.objects.filter(
-            status=RunStatus.SUCCEEDED,
-            completed_at__gt=now - COPY_WINDOW,
-            completed_at__lt=now - COPY_GRACE,
+def _awaiting_delivery(now: datetime) -> "list[Run]":
+    """Succeeded runs still being delivered whose next copy attempt is due; one never
+    attempted is left to its own copy task for the first retry delay."""
+    never_tried_before = now - timedelta(seconds=float(setting("OUTPUT_COPY_RETRY_BASE_SECONDS")))
+    return list(
+        Run.objects.filter(status=RunStatus.SUCCEEDED, delivery=Delivery.PENDING)
+        .filter(
+            Q(next_delivery_at__lte=now)
+            | Q(next_delivery_at__isnull=True, completed_at__lt=never_tried_before)
         )
-        .exclude(moderation=Run.Moderation.REJECTED)
-        .exclude(outputs=[])
-        .annotate(
-            done_files=Count("files", filter=done), waiting_files=Count("files", filter=waiting)
-        )
-        .filter(Q(done_files=0) | Q(waiting_files__gt=0))
         .order_by("completed_at")
     )
-    return [run for run in candidates if run.done_files < len(run.outputs)]
 
 
 def _due_for_backfill(run: Run, now: datetime) -> bool:
@@ -244,8 +234,8 @@ def _backfill(run: Run, now: datetime, runflow: RunflowClient, report: Reconcile
 
 
 def _copy(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
-    """The copy task was lost (or failed for good): copy from Runflow's URL now."""
-    report.copied += outputs_copy(run.pk)
+    """The copy task was lost, or its attempt failed and another is due."""
+    report.copied += outputs_copy(run.pk, now=now)
 
 
 def _expire(run: Run, *, only_if: Q, report: ReconcileReport) -> None:

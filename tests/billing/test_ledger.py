@@ -1,21 +1,35 @@
-"""The ledger: one row per succeeded run, written in its terminal transition, never more."""
+"""The ledger: one row per succeeded run, written in its terminal transition, never more;
+pushable only once the run is delivered (billed means delivered)."""
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from billing.ledger import meter_identifier
-from billing.models import RunCharge, UsageRecord
+from billing.meters import push_pending_usage
+from billing.models import RunCharge, TenantBilling, UsageRecord
+from billing.provisioning import stripe_provision
+from billing.stripe_client import stripe_client
+from billing.stripe_fake import StripeFake
 from seedance.models import Run
+from seedance.outputs import outputs_copy
 from seedance.run_input import RunInput
+from seedance.sandbox import SandboxServer
 from seedance.services.runs import run_create
+from seedance.services.submission import run_submit
 from seedance.signals import run_finished
-from seedance.states import RunStatus
-from seedance.transitions import Outcome, run_finish
+from seedance.states import Delivery, RunStatus
+from seedance.transitions import Outcome, run_finish, run_mark_undeliverable
 from tests.billing.factories import new_price
+from tests.factories import deliver, finish_successfully
+from tests.fixtures.services import wait_for_run
+
+Pushed = UsageRecord.PushState
 
 
 def create(tenant: Any, **fields: Any) -> Run:
@@ -46,7 +60,7 @@ def test_succeeded_run_makes_exactly_one_ledger_row(tenant: Any) -> None:
     assert record.provider_cost == Decimal("1.2095")
     assert record.end_user_id == "user-7"
     assert record.identifier == meter_identifier(run.pk)
-    assert record.push_state == UsageRecord.PushState.PENDING
+    assert record.push_state == UsageRecord.PushState.AWAITING_DELIVERY
     charge = RunCharge.objects.get(run=run)
     assert charge.state == RunCharge.State.SETTLED
     assert charge.amount == record.amount
@@ -155,3 +169,61 @@ def test_runflows_cost_read_back_later_lands_beside_our_amount(tenant: Any) -> N
     record = UsageRecord.objects.get(run=run)
     assert record.provider_cost == Decimal("1.2095")
     assert record.amount == Decimal("1.209500")
+
+
+# --- billed means delivered -------------------------------------------------------------
+
+
+@pytest.fixture
+def provisioned(tenant: Any, stripe_fake: StripeFake, settings: Any) -> TenantBilling:
+    settings.BILLING = {**settings.BILLING, "PUSH_MAX_BACKOFF_SECONDS": 0}
+    stripe_provision(client=stripe_client())
+    return TenantBilling.objects.get(tenant=tenant)
+
+
+def test_usage_waits_for_the_runs_delivery_and_is_pushed_only_after(
+    tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake
+) -> None:
+    run = finish_successfully(create(tenant), delivered=False)
+    assert UsageRecord.objects.get(run=run).push_state == Pushed.AWAITING_DELIVERY
+
+    push_pending_usage()
+    assert stripe_fake.meter_events() == []
+
+    deliver(run)
+    record = UsageRecord.objects.get(run=run)
+    assert record.push_state == Pushed.PENDING
+    push_pending_usage()
+    assert UsageRecord.objects.get(run=run).push_state == Pushed.CONFIRMED
+    assert [event["identifier"] for event in stripe_fake.meter_events()] == [record.identifier]
+
+
+def test_an_undeliverable_runs_usage_is_voided_and_its_charge_released(tenant: Any) -> None:
+    run = finish_successfully(create(tenant), delivered=False)
+
+    assert run_mark_undeliverable(run.pk, reason="gave up after 8 copy attempts")
+
+    assert UsageRecord.objects.get(run=run).push_state == Pushed.VOIDED
+    charge = RunCharge.objects.get(run=run)
+    assert charge.state == RunCharge.State.RELEASED
+    assert charge.amount == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_that_fails_for_good_is_never_pushed_to_stripe(
+    tenant: Any, sandbox: SandboxServer, provisioned: TenantBilling, stripe_fake: StripeFake
+) -> None:
+    run = create(tenant, prompt="a tide pool at noon", duration="4", resolution="480p")
+    sandbox.faults.set_for(str(run.pk), media_errors=[404])
+    run_submit(run.pk)
+    assert wait_for_run(run).status == RunStatus.SUCCEEDED
+
+    outputs_copy(run.pk)
+    push_pending_usage()
+    push_pending_usage(now=timezone.now() + timedelta(days=1))
+
+    run.refresh_from_db()
+    assert run.delivery == Delivery.UNAVAILABLE
+    assert UsageRecord.objects.get(run=run).push_state == Pushed.VOIDED
+    assert RunCharge.objects.get(run=run).amount == 0
+    assert stripe_fake.meter_events() == []

@@ -1,15 +1,28 @@
 """REST API v1 runs: create, read, list (cursor pages and filters), cancel, on-commit enqueue."""
 
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from django.db import connection
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from seedance.models import IdempotencyKey, OutputFile, Run, Tenant
-from seedance.states import RunStatus
+from seedance.outputs import outputs_copy
+from seedance.public_status import OUTPUT_UNAVAILABLE, OUTPUT_UNAVAILABLE_MESSAGE
+from seedance.sandbox import SandboxServer
+from seedance.services.keys import IssuedKey
+from seedance.services.submission import run_submit
+from seedance.states import Delivery, RunStatus
+from seedance.transitions import run_mark_undeliverable
+from tests.factories import MP4_BYTES, deliver
+from tests.fixtures.services import wait_for_run
 from tests.queue import queued_submits
 
 RUNS_URL = "/api/v1/runs"
@@ -352,7 +365,8 @@ def test_detail_shows_the_created_run(api_client: APIClient) -> None:
     assert response.json() == created
 
 
-def test_succeeded_run_shows_its_output(api_client: APIClient, tenant: Tenant) -> None:
+def generated(tenant: Tenant) -> Run:
+    """A run Runflow finished, whose copy into our storage has not been made yet."""
     run = make_run(tenant)
     output = {"url": "https://cdn.example/v.mp4", "type": "video/mp4", "width": 1280}
     Run.objects.filter(pk=run.pk).update(
@@ -362,28 +376,80 @@ def test_succeeded_run_shows_its_output(api_client: APIClient, tenant: Tenant) -
         nsfw_detected=False,
         completed_at=timezone.now(),
     )
+    return Run.objects.get(pk=run.pk)
+
+
+def test_generated_run_not_yet_copied_is_running_with_no_output(
+    api_client: APIClient, tenant: Tenant
+) -> None:
+    run = generated(tenant)
     OutputFile.objects.create(run=run, index=0, width=1280, height=720, duration=5.0)
+
     body = api_client.get(detail_url(run.pk)).json()
+
+    assert body["status"] == "running"
+    assert body["output"] is None
+    assert body["failure"] is None
+    assert body["billable"] is None
+    assert "cdn.example" not in response_text(api_client.get(detail_url(run.pk)))
+
+
+def test_delivered_run_is_succeeded_with_our_fetchable_link(
+    api_client: APIClient, tenant: Tenant
+) -> None:
+    run = deliver(generated(tenant))
+
+    body = api_client.get(detail_url(run.pk)).json()
+
     assert body["status"] == "succeeded"
     assert body["failure"] is None
     assert body["billable"] is True
-    assert body["output"] == {
-        "outputs": [
-            {
-                "url": None,  # still being copied: Runflow's URL is never handed out
-                "type": "video/mp4",
-                "width": 1280,
-                "height": 720,
-                "duration": 5.0,
-                "expires_at": None,
-            }
-        ],
+    shown = body["output"]["outputs"]
+    assert [{k: v for k, v in o.items() if k != "url"} for o in shown] == [
+        {"type": "video/mp4", "width": 1280, "height": 720, "duration": 5.0, "expires_at": None}
+    ]
+    assert {k: body["output"][k] for k in ("withheld", "seed", "nsfw_detected")} == {
         "withheld": None,
         "seed": 99,
         "nsfw_detected": False,
-        "timing": None,
     }
+    served = Client().get(shown[0]["url"].removeprefix("http://testserver"))
+    assert b"".join(served.streaming_content) == MP4_BYTES
     assert "cdn.example" not in response_text(api_client.get(detail_url(run.pk)))
+
+
+def test_undeliverable_run_shows_failed_output_unavailable_its_status_untouched(
+    api_client: APIClient, tenant: Tenant
+) -> None:
+    run = generated(tenant)
+    assert run_mark_undeliverable(run.pk, reason="output 0: the source answered HTTP 404")
+
+    body = api_client.get(detail_url(run.pk)).json()
+
+    assert body["status"] == "failed"
+    assert body["output"] is None
+    assert body["failure"] == {"code": OUTPUT_UNAVAILABLE, "message": OUTPUT_UNAVAILABLE_MESSAGE}
+    assert body["billable"] is False
+    assert Run.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED
+    assert "HTTP 404" not in response_text(api_client.get(detail_url(run.pk)))
+
+
+def test_held_run_shows_succeeded_pending_review_with_no_output_copied_or_not(
+    api_client: APIClient, tenant: Tenant
+) -> None:
+    copying = generated(tenant)
+    copied = deliver(generated(tenant))
+    Run.objects.filter(pk__in=[copying.pk, copied.pk]).update(
+        nsfw_detected=True, moderation=Run.Moderation.PENDING
+    )
+
+    for run in (copying, copied):
+        body = api_client.get(detail_url(run.pk)).json()
+        assert body["status"] == "succeeded"
+        assert body["moderation"] == "pending"
+        assert body["output"]["outputs"] == []
+        assert body["output"]["withheld"] == "pending_review"
+        assert body["failure"] is None
 
 
 def test_failed_run_shows_its_failure(api_client: APIClient, tenant: Tenant) -> None:
@@ -491,10 +557,28 @@ def test_default_page_size_is_20(api_client: APIClient, tenant: Tenant) -> None:
 
 @pytest.fixture
 def runs_by_status(tenant: Tenant) -> dict[str, Run]:
+    """One run the tenant sees in each status; the succeeded one is delivered."""
     runs = {status: make_run(tenant) for status in RunStatus.values}
     for status, run in runs.items():
-        Run.objects.filter(pk=run.pk).update(status=status)
+        Run.objects.filter(pk=run.pk).update(status=status, delivery=Delivery.DELIVERED)
     return runs
+
+
+def test_status_filter_matches_the_shown_status_not_ours(
+    api_client: APIClient, runs_by_status: dict[str, Run], tenant: Tenant
+) -> None:
+    copying = generated(tenant)
+    lost = generated(tenant)
+    run_mark_undeliverable(lost.pk, reason="gave up")
+
+    def listed(*statuses: str) -> set[str]:
+        response = api_client.get(RUNS_URL, {"status": list(statuses)})
+        assert response.status_code == 200
+        return {run["id"] for run in response.json()["results"]}
+
+    assert listed("succeeded") == {str(runs_by_status["succeeded"].pk)}
+    assert listed("running") == {str(runs_by_status["running"].pk), str(copying.pk)}
+    assert listed("failed") == {str(runs_by_status["failed"].pk), str(lost.pk)}
 
 
 @pytest.mark.parametrize(
@@ -656,3 +740,48 @@ def test_cancel_takes_no_get(api_client: APIClient, tenant: Tenant) -> None:
 
 def response_text(response: Any) -> str:
     return response.content.decode()
+
+
+# --- billed means delivered, over real sockets ------------------------------------------
+
+
+def _copy_in_another_thread(run_id: str) -> None:
+    """What the copy task does in a worker, on its own database connection."""
+    try:
+        outputs_copy(run_id)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_polling_never_shows_succeeded_without_a_fetchable_url_while_the_copy_is_slow(
+    sandbox: SandboxServer, live_server: Any, issued_key: IssuedKey
+) -> None:
+    sandbox.faults.set_global(media_delay=1.5)
+    auth = {"Authorization": f"Bearer {issued_key.secret}"}
+    with httpx.Client(base_url=live_server.url, headers=auth, timeout=10) as http:
+        created = http.post(
+            RUNS_URL, json={"prompt": PROMPT, "duration": "4", "resolution": "480p"}
+        )
+        run_id = created.json()["id"]
+        run_submit(run_id)
+        generated = wait_for_run(Run.objects.get(pk=run_id))
+        assert generated.status == RunStatus.SUCCEEDED  # Runflow is done; our copy is not
+        copier = threading.Thread(target=_copy_in_another_thread, args=(run_id,))
+        copier.start()
+        seen: list[str] = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            body = http.get(f"{RUNS_URL}/{run_id}").json()
+            seen.append(body["status"])
+            if body["status"] == "succeeded":
+                url = body["output"]["outputs"][0]["url"]
+                video = http.get(url)
+                break
+            time.sleep(0.05)
+        copier.join()
+
+    assert seen[-1] == "succeeded", seen
+    assert set(seen[:-1]) == {"running"}  # the slow copy was watched, never "succeeded"
+    assert video.status_code == 200
+    assert video.content == httpx.get(generated.outputs[0]["url"], timeout=10).content

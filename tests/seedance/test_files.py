@@ -16,7 +16,10 @@ PASSWORD = "pw-for-tests-123"
 
 
 def stored_copy(run: Run, content: bytes = b"\x00\x00\x00\x18ftypmp42") -> OutputFile:
-    record = OutputFile.objects.create(run=run, index=0, copied_at=timezone.now())
+    """The run's copy, holding ``content``."""
+    record, _ = OutputFile.objects.update_or_create(
+        run=run, index=0, defaults={"copied_at": timezone.now()}
+    )
     record.file.save("clip.mp4", ContentFile(content))
     return record
 

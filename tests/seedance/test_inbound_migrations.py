@@ -9,7 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from seedance.models import InboundDelivery
 
 BEFORE = [("seedance", "0005_resolution_labels"), ("billing", "0004_resolution_labels")]
-AFTER = [("seedance", "0006_inbound_deliveries"), ("billing", "0005_drop_stripe_event_receipt")]
+AFTER = [("seedance", "0007_inbound_deliveries"), ("billing", "0006_drop_stripe_event_receipt")]
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 

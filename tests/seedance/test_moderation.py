@@ -27,8 +27,9 @@ OUTPUT = {"url": "u", "type": "video/mp4", "width": 854, "height": 480, "duratio
 
 
 def finished(tenant: Tenant, nsfw_detected: bool | None) -> Run:
+    """Finished, its copy left to each test (delivery is the copy task's business)."""
     return finish_successfully(
-        make_run(tenant), nsfw_detected=nsfw_detected, output=OUTPUT, cost="0.5"
+        make_run(tenant), nsfw_detected=nsfw_detected, output=OUTPUT, cost="0.5", delivered=False
     )
 
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from seedance.exceptions import BudgetExceeded
 from seedance.models import Membership, OutputFile, Run, Tenant
-from seedance.states import RunStatus
+from seedance.public_status import OUTPUT_UNAVAILABLE_MESSAGE
+from seedance.states import Delivery, RunStatus
 from tests.factories import make_run
 
 CREATE_URL = reverse("portal:run-create")
@@ -208,7 +209,9 @@ def test_make_again_of_a_random_seed_run_uses_the_seed_it_got(
 
 
 def test_list_filters_by_status(signed_in: Client, person: Any, tenant: Tenant) -> None:
-    done = make_run(tenant, created_by=person, status=RunStatus.SUCCEEDED)
+    done = make_run(
+        tenant, created_by=person, status=RunStatus.SUCCEEDED, delivery=Delivery.DELIVERED
+    )
     queued = make_run(tenant, created_by=person)
     response = signed_in.get(LIST_URL, {"status": "succeeded"})
     assert [r.pk for r in response.context["runs"]] == [done.pk]
@@ -230,7 +233,9 @@ def test_rows_poll_only_while_a_run_on_the_page_is_in_progress(
     html = signed_in.get(LIST_URL).content.decode()
     assert 'hx-trigger="every 2s"' in html
     assert f'hx-get="{ROWS_URL}?page=1"' in html
-    Run.objects.filter(pk=run.pk).update(status=RunStatus.SUCCEEDED, completed_at=timezone.now())
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.SUCCEEDED, completed_at=timezone.now(), delivery=Delivery.DELIVERED
+    )
     rows = signed_in.get(ROWS_URL).content.decode()
     assert rows.lstrip().startswith('<tbody id="run-rows"')
     assert "hx-trigger" not in rows
@@ -308,6 +313,7 @@ def succeeded_with_copy(tenant: Tenant, person: Any, **fields: Any) -> Run:
         completed_at=timezone.now(),
         result_seed=77,
         outputs=[{"url": "https://runflow.example/v.mp4", "type": "video/mp4"}],
+        delivery=Delivery.DELIVERED,
         **fields,
     )
     OutputFile.objects.create(
@@ -346,6 +352,55 @@ def test_succeeded_run_not_yet_copied_says_preparing_and_keeps_polling(
     assert 'id="run-preparing"' in html
     assert "<video" not in html
     assert 'hx-trigger="every 2s"' in html
+    assert 'data-status="running"' in html  # as the API shows it: not succeeded yet
+    assert 'data-billable="pending"' in html
+
+
+def test_run_whose_copy_failed_for_good_shows_failed_output_unavailable(
+    signed_in: Client, person: Any, tenant: Tenant
+) -> None:
+    run = make_run(
+        tenant,
+        created_by=person,
+        status=RunStatus.SUCCEEDED,
+        completed_at=timezone.now(),
+        outputs=[{"url": "https://runflow.example/v.mp4", "type": "video/mp4"}],
+        delivery=Delivery.UNAVAILABLE,
+    )
+    html = signed_in.get(reverse("portal:run-status", args=[run.pk])).content.decode()
+    assert 'id="run-failed"' in html
+    assert "<code>output_unavailable</code>" in html
+    assert OUTPUT_UNAVAILABLE_MESSAGE in html
+    assert 'data-status="failed"' in html
+    assert 'data-billable="false"' in html
+    assert 'hx-trigger="every 2s"' not in html
+
+
+def test_list_filters_and_counts_follow_the_shown_status(
+    signed_in: Client, person: Any, tenant: Tenant
+) -> None:
+    def run_with(**fields: Any) -> Run:
+        return make_run(tenant, created_by=person, completed_at=timezone.now(), **fields)
+
+    delivered = run_with(status=RunStatus.SUCCEEDED, delivery=Delivery.DELIVERED)
+    copying = run_with(status=RunStatus.SUCCEEDED)
+    lost = run_with(status=RunStatus.SUCCEEDED, delivery=Delivery.UNAVAILABLE)
+    held = run_with(status=RunStatus.SUCCEEDED, moderation=Run.Moderation.PENDING)
+    running = make_run(tenant, created_by=person, status=RunStatus.RUNNING)
+
+    def listed(status: str) -> set[Any]:
+        return {r.pk for r in signed_in.get(LIST_URL, {"status": status}).context["runs"]}
+
+    assert listed("succeeded") == {delivered.pk, held.pk}
+    assert listed("running") == {copying.pk, running.pk}
+    assert listed("failed") == {lost.pk}
+    assert listed("held") == {held.pk}
+    html = signed_in.get(LIST_URL).content.decode()
+    for name, count in (("all", 5), ("succeeded", 2), ("running", 2), ("failed", 1), ("held", 1)):
+        assert f'data-filter="{name}" data-count="{count}"' in html
+    rows = signed_in.get(ROWS_URL).content.decode()
+    assert f'data-run-id="{copying.pk}" data-status="running"' in rows
+    assert f'data-run-id="{lost.pk}" data-status="failed"' in rows
 
 
 def test_held_run_shows_no_video_and_the_held_message(

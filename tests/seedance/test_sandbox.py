@@ -260,6 +260,23 @@ def test_rendered_mp4_has_requested_size_duration_and_audio_only_when_asked(
     assert output["has_audio"] is audio
 
 
+def test_media_faults_fail_then_slow_one_runs_video_and_no_other(
+    client: httpx.Client, sandbox: SandboxServer
+) -> None:
+    slow = sandbox.wait_for(create(client).json()["id"])
+    other = sandbox.wait_for(create(client).json()["id"])
+    sandbox.faults.set_for(slow["id"], media_errors=[404], media_delay=0.5)
+    url = slow["output"]["outputs"][0]["url"]
+
+    assert httpx.get(url).status_code == 404
+    started = time.monotonic()
+    assert httpx.get(url).status_code == 200
+    assert time.monotonic() - started >= 0.5
+    started = time.monotonic()
+    assert httpx.get(other["output"]["outputs"][0]["url"]).status_code == 200
+    assert time.monotonic() - started < 0.5
+
+
 def test_media_range_request_answers_206_with_just_those_bytes(
     client: httpx.Client, sandbox: SandboxServer
 ) -> None:

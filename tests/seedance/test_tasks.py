@@ -2,6 +2,7 @@
 run created through the API all the way to succeeded, in another process."""
 
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,10 @@ def test_worker_on_the_configured_broker_takes_an_api_run_to_succeeded(
     run = wait_for_run(Run.objects.get(pk=response.json()["id"]), timeout=30)
     assert run.status == "succeeded"
     assert run.submit_attempts == 1
+    # The worker's copy task delivers it: only then does the API say succeeded, with a URL.
+    deadline = time.monotonic() + 30
+    while (body := api_client.get(f"/api/v1/runs/{run.pk}").json())["status"] != "succeeded":
+        assert body["status"] == "running"
+        assert time.monotonic() < deadline, "the copy task never delivered the run"
+        time.sleep(0.1)
+    assert body["output"]["outputs"][0]["url"]

@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("billing", "0007_fill_prices_event_timestamps"),
+        ("billing", "0008_fill_prices_event_timestamps"),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_drop_stripe_event_receipt'),
-        ('seedance', '0009_tenant_uuid_unique'),
+        ('billing', '0006_drop_stripe_event_receipt'),
+        ('seedance', '0010_tenant_uuid_unique'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ def create_schedules(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0009_reconciliation"),
+        ("billing", "0010_reconciliation"),
         ("django_q", "0018_task_success_index"),
     ]
 

@@ -30,7 +30,7 @@ def forward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("billing", "0006_dated_prices_metered_prices"),
+        ("billing", "0007_dated_prices_metered_prices"),
     ]
 
     operations = [

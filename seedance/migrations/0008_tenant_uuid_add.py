@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("seedance", "0006_inbound_deliveries"),
+        ("seedance", "0007_inbound_deliveries"),
     ]
 
     operations = [

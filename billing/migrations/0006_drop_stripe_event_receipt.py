@@ -27,8 +27,8 @@ def move_receipts_to_deliveries(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_resolution_labels'),
-        ('seedance', '0006_inbound_deliveries'),
+        ('billing', '0005_usage_awaiting_delivery'),
+        ('seedance', '0007_inbound_deliveries'),
     ]
 
     operations = [

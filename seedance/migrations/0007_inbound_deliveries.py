@@ -32,7 +32,7 @@ def fold_callback_receipts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('seedance', '0005_resolution_labels'),
+        ('seedance', '0006_run_delivery'),
     ]
 
     operations = [

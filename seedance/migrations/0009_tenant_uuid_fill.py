@@ -12,7 +12,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("seedance", "0007_tenant_uuid_add"),
+        ("seedance", "0008_tenant_uuid_add"),
     ]
 
     operations = [

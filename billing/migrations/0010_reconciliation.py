@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0008_drop_old_price_tables'),
-        ('seedance', '0009_tenant_uuid_unique'),
+        ('billing', '0009_drop_old_price_tables'),
+        ('seedance', '0010_tenant_uuid_unique'),
     ]
 
     operations = [
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='usagerecord',
             name='push_state',
-            field=models.CharField(choices=[('pending', 'Pending'), ('confirmed', 'Accepted by Stripe'), ('held', 'Held: no Stripe subscription'), ('needs_attention', 'Needs a human'), ('waiting', 'Waiting: video held for review'), ('voided', 'Voided: video rejected, not billed'), ('refused', 'Refused by Stripe after acceptance: fix, then it is resent')], default='pending', max_length=16),
+            field=models.CharField(choices=[('pending', 'Pending'), ('confirmed', 'Accepted by Stripe'), ('held', 'Held: no Stripe subscription'), ('needs_attention', 'Needs a human'), ('waiting', 'Waiting: video held for review'), ('voided', 'Voided: not billed (rejected, or the copy failed for good)'), ('awaiting_copy', 'Waiting: output being copied'), ('refused', 'Refused by Stripe after acceptance: fix, then it is resent')], default='pending', max_length=16),
         ),
         migrations.CreateModel(
             name='BillingDifference',

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("seedance", "0008_tenant_uuid_fill"),
+        ("seedance", "0009_tenant_uuid_fill"),
     ]
 
     operations = [
