@@ -208,6 +208,19 @@ SEEDANCE = {
     # Runflow charges for a video we reject; by default the tenant is billed for it too.
     "BILL_REJECTED": env.bool("SEEDANCE_BILL_REJECTED", default=True),
     "OUTPUT_URL_TTL_SECONDS": env.int("SEEDANCE_OUTPUT_URL_TTL", default=3600),
+    # Copying an output: retried with backoff on 5xx/408/425/429/network errors, never on
+    # another 4xx; the run is delivered (succeeded to tenants) only once its copy exists.
+    "OUTPUT_COPY_TIMEOUT_SECONDS": env.float("SEEDANCE_OUTPUT_COPY_TIMEOUT_SECONDS", default=30.0),
+    "OUTPUT_COPY_MAX_ATTEMPTS": env.int("SEEDANCE_OUTPUT_COPY_MAX_ATTEMPTS", default=8),
+    "OUTPUT_COPY_RETRY_BASE_SECONDS": env.int(
+        "SEEDANCE_OUTPUT_COPY_RETRY_BASE_SECONDS", default=120
+    ),
+    "OUTPUT_COPY_RETRY_MAX_SECONDS": env.int(
+        "SEEDANCE_OUTPUT_COPY_RETRY_MAX_SECONDS", default=3600
+    ),
+    "OUTPUT_COPY_WINDOW_SECONDS": env.int(
+        "SEEDANCE_OUTPUT_COPY_WINDOW_SECONDS", default=2 * 24 * 3600
+    ),
     # Billing reserves each run against its tenant's caps; seedance never imports billing.
     "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }
