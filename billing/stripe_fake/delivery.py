@@ -58,6 +58,7 @@ def due(store: Store, *, force: bool = False) -> list[Attempt]:
             continue
         endpoint = destination["webhook_endpoint"]
         body = json.dumps(notification(event))
+        delivery["status"] = "sending"
         attempts.append(Attempt(delivery["id"], endpoint["url"], endpoint["signing_secret"], body))
     return attempts
 
@@ -91,5 +92,6 @@ def settle(store: Store, attempt: Attempt, status: int | None) -> None:
         elif delivery["attempts"] >= store.config.max_attempts:
             delivery["status"] = "failed"
         else:
+            delivery["status"] = "pending"
             backoff = store.config.retry_seconds * 2 ** (delivery["attempts"] - 1)
             delivery["due"] = store.now() + backoff
