@@ -24,26 +24,37 @@ def test_preview_bills_the_meter_sum_rounded_per_line(
 
     preview = client.v1.invoices.create_preview(params={"subscription": subscription.id})
     [line] = preview.lines.data
-    assert line.quantity_decimal is not None and line.quantity_decimal == 34.5
+    assert line.quantity_decimal is not None
+    assert line.quantity_decimal == 34.5
     assert line.quantity is None
-    assert line.amount == 835  # 34.5 × 24.19 = 834.555 cents
+    assert line.amount == 835  # 34.5 * 24.19 = 834.555 cents
     assert preview.total == preview.subtotal == 835
-    assert line.pricing is not None and line.pricing.price_details is not None
+    assert line.pricing is not None
+    assert line.pricing.price_details is not None
     assert line.pricing.price_details.price == account.price
-    assert line.description == "34.5 × Seedance 720p seconds (at $0.2419 / month)"
+    assert (
+        line.description
+        == "34.5 \N{MULTIPLICATION SIGN} Seedance 720p seconds (at $0.2419 / month)"
+    )
     assert line.period.end == first_of_next_month(clock)
 
 
 def test_half_a_cent_rounds_up(client: stripe.StripeClient, account: Account, clock: Clock) -> None:
     price = make_price(client, make_meter(client, "halves"), "0.05", "halves")
     customer = client.v1.customers.create(params={"name": "Half"})
-    sub = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price}]})
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price}]}
+    )
     client.v1.billing.meter_events.create(
-        params={"event_name": "halves", "payload": {"stripe_customer_id": customer.id, "value": "30"}}
+        params={
+            "event_name": "halves",
+            "payload": {"stripe_customer_id": customer.id, "value": "30"},
+        }
     )
 
     preview = client.v1.invoices.create_preview(params={"customer": customer.id})
-    assert preview.parent is not None and preview.parent.subscription_details is not None
+    assert preview.parent is not None
+    assert preview.parent.subscription_details is not None
     assert preview.parent.subscription_details.subscription == sub.id
     assert preview.lines.data[0].amount == 2  # 1.5 cents, Stripe's own example
 

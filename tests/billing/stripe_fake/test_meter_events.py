@@ -103,10 +103,16 @@ def test_timestamp_outside_35_days_past_5_minutes_ahead_is_reported_later(
     [
         ({"payload": {"value": "1"}}, "event_name", "parameter_missing"),
         ({"event_name": EVENT}, "payload", "parameter_missing"),
-        ({"event_name": EVENT, "payload": {"value": "1"}, "timestamp": "soon"}, "timestamp",
-         "parameter_invalid_integer"),
-        ({"event_name": EVENT, "payload": {"value": "1"}, "identifier": "x" * 101},
-         "identifier", None),
+        (
+            {"event_name": EVENT, "payload": {"value": "1"}, "timestamp": "soon"},
+            "timestamp",
+            "parameter_invalid_integer",
+        ),
+        (
+            {"event_name": EVENT, "payload": {"value": "1"}, "identifier": "x" * 101},
+            "identifier",
+            None,
+        ),
     ],
 )
 def test_only_the_request_shape_is_refused_at_send_time(

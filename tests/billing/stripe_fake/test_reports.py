@@ -13,7 +13,7 @@ from .conftest import Account, Receiver, send
 
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 
-SECRET = "whsec_test_fake"  # noqa: S105  (a test's endpoint secret)
+SECRET = "whsec_test_fake"
 
 
 def test_invalid_events_are_reported_per_meter_in_one_signed_thin_event(
@@ -118,7 +118,8 @@ def test_event_destination_is_created_through_the_v2_api_and_events_are_listed(
     )
     assert destination.webhook_endpoint is not None
     secret = destination.webhook_endpoint.signing_secret
-    assert secret is not None and secret.startswith("whsec_")
+    assert secret is not None
+    assert secret.startswith("whsec_")
     send(client, account, customer="cus_gone")
     fake.flush()
 
@@ -131,7 +132,9 @@ def test_event_destination_is_created_through_the_v2_api_and_events_are_listed(
 def test_http_controls_register_a_destination_and_flush(
     client: stripe.StripeClient, fake: StripeFake, account: Account, receiver: Receiver
 ) -> None:
-    answer = httpx.post(f"{fake.url}/_fake/destinations", json={"url": receiver.url, "secret": SECRET})
+    answer = httpx.post(
+        f"{fake.url}/_fake/destinations", json={"url": receiver.url, "secret": SECRET}
+    )
     assert answer.status_code == 200
     send(client, account, customer="cus_gone")
 

@@ -21,7 +21,9 @@ def test_account_survives_a_restart_from_the_state_file(tmp_path: Path, clock: C
         customer = client.v1.customers.create(params={"name": "Acme"})
         meter = make_meter(client, EVENT)
         price = make_price(client, meter, "24.19", "k")
-        client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price}]})
+        client.v1.subscriptions.create(
+            params={"customer": customer.id, "items": [{"price": price}]}
+        )
         client.v1.billing.meter_events.create(
             params={
                 "event_name": EVENT,

@@ -51,9 +51,7 @@ def test_hourly_grouping_gives_one_summary_per_hour(
     ]
 
 
-@pytest.mark.parametrize(
-    ("offset", "window"), [(30, None), (60, "hour"), (HOUR, "day")]
-)
+@pytest.mark.parametrize(("offset", "window"), [(30, None), (60, "hour"), (HOUR, "day")])
 def test_times_must_align_with_the_grouping_window(
     client: stripe.StripeClient, account: Account, clock: Clock, offset: int, window: str | None
 ) -> None:
