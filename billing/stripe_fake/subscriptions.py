@@ -134,6 +134,12 @@ def update_subscription(
         current = next((i for i in staged if i["id"] == item_id), None)
         if current is None:
             raise invalid(f"No such subscription item: '{item_id}'", param=f"items[{index}][id]")
+        if text(raw, "price") is not None and text(raw, "price") != current["price"]["id"]:
+            raise invalid(
+                "The fake cannot change an item's price in place: delete the item and add "
+                "one with the new price.",
+                param=f"items[{index}][price]",
+            )
         if flag(raw, "deleted", False):
             staged.remove(current)
             removals.append((current, flag(raw, "clear_usage", False)))

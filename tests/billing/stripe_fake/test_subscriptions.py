@@ -120,3 +120,17 @@ def test_subscriptions_are_found_by_metadata_and_all_statuses_listed(
     assert client.v1.subscriptions.list(params={"customer": account.customer}).data == []
     every = client.v1.subscriptions.list(params={"customer": account.customer, "status": "all"})
     assert [s.status for s in every.data] == ["canceled"]
+
+
+def test_changing_an_items_price_in_place_is_refused_not_ignored(
+    client: stripe.StripeClient, account: Account, clock: Clock
+) -> None:
+    subscription = subscribe(client, account, clock)
+    other = make_price(client, make_meter(client, "seedance_seconds_1080p"), "40", "p1080")
+    [item] = subscription["items"].data
+
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.subscriptions.update(
+            subscription.id, params={"items": [{"id": item.id, "price": other}]}
+        )
+    assert exc.value.param == "items[0][price]"
