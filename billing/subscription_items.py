@@ -72,8 +72,11 @@ def items_retire_unused(
     ).select_related("metered_price")
     for item in live:
         price = item.metered_price
-        if (price.resolution, price.unit_price.normalize()) in carried:
-            continue
+        if (
+            item.added_at >= period_start
+            or (price.resolution, price.unit_price.normalize()) in carried
+        ):
+            continue  # retired only at a period end: this period may still bill on it
         used = UsageRecord.objects.filter(
             tenant=tenant,
             resolution=price.resolution,

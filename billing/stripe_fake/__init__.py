@@ -1,8 +1,9 @@
 """A loopback fake of the Stripe endpoints billing calls, driven by the real ``stripe`` SDK.
 
-It checks what Stripe checks (required params, whole-number values, the timestamp window,
-unknown customers or event names, duplicate identifiers, idempotency keys) and answers in
-Stripe's error shape, so the SDK raises what it would against Stripe; faults are injectable.
+It follows Stripe's documentation, not our code: at request time it checks only what Stripe
+checks then (params, types, duplicate identifiers, idempotency keys) and answers in Stripe's
+error shape; what Stripe judges later (meter, customer, value, timestamp) it reports later, as
+signed thin events. Summaries and invoices lag as Stripe's do. See docs/stripe-fake.md.
 """
 
 from .faults import KINDS, FaultError, Faults

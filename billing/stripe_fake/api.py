@@ -8,17 +8,38 @@ import binascii
 import copy
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl
 
-from . import catalog, customers, meter_events, meters
+from . import (
+    catalog,
+    clockwork,
+    customers,
+    invoices,
+    items,
+    meter_events,
+    meters,
+    subscriptions,
+    summaries,
+    thin_events,
+)
 from .faults import BEFORE_RECORD, FaultError, Faults
 from .forms import ApiError, decode, known
 from .store import DAY, Route, Saved, Store, new_id
 
-ROUTES: list[Route] = [*customers.ROUTES, *meters.ROUTES, *meter_events.ROUTES, *catalog.ROUTES]
+ROUTES: list[Route] = [
+    *customers.ROUTES,
+    *subscriptions.ROUTES,
+    *items.ROUTES,
+    *summaries.ROUTES,
+    *meters.ROUTES,
+    *meter_events.ROUTES,
+    *catalog.ROUTES,
+    *invoices.ROUTES,
+    *thin_events.ROUTES,
+]
 KEY_PREFIXES = ("sk_test_", "rk_test_")
 MAX_IDEMPOTENCY_KEY = 255
 NO_KEY = (
@@ -51,9 +72,12 @@ class Reply:
 
 
 class Api:
-    def __init__(self, store: Store, faults: Faults) -> None:
+    def __init__(
+        self, store: Store, faults: Faults, persist: Callable[[], None] = lambda: None
+    ) -> None:
         self.store = store
         self.faults = faults
+        self.persist = persist
 
     def respond(self, request: Request) -> Reply:
         request_id = new_id("req")
@@ -83,27 +107,43 @@ class Api:
     def _serve(self, request: Request, request_id: str) -> Reply:
         api_key = _authenticate(request.headers)
         route, ids = _route(request)
-        raw = request.body.decode("utf-8", "replace") if request.method == "POST" else request.query
-        params = decode(parse_qsl(raw, keep_blank_values=True))
+        params = _params(request)
         known(params, route.schema)
         fault = self.faults.take(request.path)
         if fault in BEFORE_RECORD:
             refusal = _injected(fault)
             return Reply(refusal.status, refusal.body, refusal.headers, fault=fault)
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
-        try:
-            with self.store.lock:
+        with self.store.lock:
+            clockwork.tick(self.store)
+            self.store.context = {"idempotency_key": key, "request_id": request_id}
+            try:
                 if key:
-                    reply = self._idempotent(api_key, key, request, route, params, ids, request_id)
+                    reply = self._idempotent(api_key, key, request, route, params, ids, fault)
                 else:
-                    reply = Reply(200, copy.deepcopy(route.endpoint(self.store, params, *ids)))
-        except ApiError as exc:
-            reply = Reply(exc.status, exc.body, exc.headers)
+                    reply = self._execute(route, params, ids, fault)
+            finally:
+                self.store.context = {}
+            if request.method != "GET":
+                self.persist()
         if fault == "timeout_after_record":
             reply.delay += self.faults.timeout_seconds
         reply.drop = fault == "drop_after_record"
         reply.fault = fault
         return reply
+
+    def _execute(
+        self, route: Route, params: dict[str, Any], ids: tuple[str, ...], fault: str | None
+    ) -> Reply:
+        """Run the endpoint; a refusal raised there is validation, so it is never saved."""
+        try:
+            body = copy.deepcopy(route.endpoint(self.store, params, *ids))
+        except ApiError as exc:
+            return Reply(exc.status, exc.body, exc.headers)
+        if fault == "500_after_start":
+            failure = _injected("500")
+            return Reply(failure.status, failure.body, failure.headers)
+        return Reply(200, body)
 
     def _idempotent(
         self,
@@ -113,12 +153,12 @@ class Api:
         route: Route,
         params: dict[str, Any],
         ids: tuple[str, ...],
-        request_id: str,
+        fault: str | None,
     ) -> Reply:
-        """Replay a saved success for the same key and params within 24 h, as Stripe does.
+        """Replay the saved answer for the same key and params within 24 h, as Stripe does.
 
-        Refusals are not saved (Stripe saves nothing when validation fails), so a retry
-        after one is judged afresh.
+        Stripe saves any answer once the endpoint began executing, 500s included; a request
+        refused in validation saves nothing, so a retry after one is judged afresh.
         """
         if len(key) > MAX_IDEMPOTENCY_KEY:
             raise ApiError(400, "Idempotency-Key must be at most 255 characters.")
@@ -130,24 +170,40 @@ class Api:
                 raise ApiError(400, IDEMPOTENCY_MISMATCH.format(key=key), type="idempotency_error")
             headers = {"Idempotent-Replayed": "true", "Original-Request": saved.request_id}
             return Reply(saved.status, json.loads(saved.body), headers)
-        body = json.dumps(route.endpoint(self.store, params, *ids))
-        self.store.idempotency[(api_key, key)] = Saved(
-            fingerprint, 200, body, self.store.now(), request_id
-        )
-        return Reply(200, json.loads(body))
+        reply = self._execute(route, params, ids, fault)
+        if reply.status == 200 or fault == "500_after_start":
+            request_id = self.store.context["request_id"]
+            self.store.idempotency[(api_key, key)] = Saved(
+                fingerprint, reply.status, json.dumps(reply.body), self.store.now(), request_id
+            )
+        return reply
 
     def _control(self, request: Request) -> Reply:
-        """The unauthenticated ``/_fake`` surface: faults, accepted events, a reset."""
+        """The unauthenticated ``/_fake`` surface: faults, timing, destinations, flush, reset."""
         path, method = request.path, request.method
-        if path == "/_fake/faults" and method in ("GET", "POST", "DELETE"):
-            if method == "POST":
-                try:
+        try:
+            if path == "/_fake/faults" and method in ("GET", "POST", "DELETE"):
+                if method == "POST":
                     self.faults.configure(**_json_object(request.body))
-                except FaultError as exc:
-                    return _control_error(str(exc))
-            elif method == "DELETE":
-                self.faults.clear()
-            return Reply(200, self.faults.snapshot())
+                elif method == "DELETE":
+                    self.faults.clear()
+                return Reply(200, self.faults.snapshot())
+            if path == "/_fake/config" and method in ("GET", "POST"):
+                if method == "POST":
+                    try:
+                        self.store.config.configure(**_json_object(request.body))
+                    except ValueError as exc:
+                        raise FaultError(str(exc)) from None
+                return Reply(200, self.store.config.snapshot())
+        except FaultError as exc:
+            return _control_error(str(exc))
+        if path == "/_fake/destinations" and method == "POST":
+            return self._destination(request)
+        if path == "/_fake/flush" and method == "POST":
+            clockwork.tick(self.store, force=True)
+            sent = clockwork.deliver(self.store, force=True)
+            self.persist()
+            return Reply(200, {"delivered": sent})
         if path == "/_fake/meter_events" and method == "GET":
             with self.store.lock:
                 events = [dict(event) for event in self.store.events]
@@ -155,8 +211,42 @@ class Api:
         if path == "/_fake/reset" and method == "POST":
             self.store.reset()
             self.faults.clear()
+            self.persist()
             return Reply(200, {"reset": True})
         return _control_error(f"No control {method} {path}.", status=404)
+
+    def _destination(self, request: Request) -> Reply:
+        try:
+            body = _json_object(request.body)
+        except FaultError as exc:
+            return _control_error(str(exc))
+        url, secret = body.get("url"), body.get("secret")
+        events = body.get("enabled_events", ["*"])
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return _control_error("url: must be an http(s) URL")
+        if secret is not None and not isinstance(secret, str):
+            return _control_error("secret: must be a string")
+        with self.store.lock:
+            destination = thin_events.add_destination(self.store, url, list(events), secret)
+            self.persist()
+        return Reply(200, destination)
+
+
+def _params(request: Request) -> dict[str, Any]:
+    """v1 speaks bracketed forms (query or body); v2 speaks JSON bodies and flat queries."""
+    if request.path.startswith("/v2/"):
+        if request.method == "POST":
+            try:
+                body = json.loads(request.body or b"{}")
+            except ValueError:
+                raise ApiError(400, "The request body is not valid JSON.") from None
+            if not isinstance(body, dict):
+                raise ApiError(400, "The request body must be a JSON object.")
+            return body
+        query = parse_qs(request.query, keep_blank_values=True)
+        return {name: values if len(values) > 1 else values[0] for name, values in query.items()}
+    raw = request.body.decode("utf-8", "replace") if request.method == "POST" else request.query
+    return decode(parse_qsl(raw, keep_blank_values=True))
 
 
 def _authenticate(headers: Mapping[str, str]) -> str:

@@ -5,6 +5,9 @@ Kinds, chosen per matching request (by default only ``/v1/billing/meter_events``
 - ``500``: refused before the endpoint runs: nothing recorded, nothing saved under the
   Idempotency-Key, so a retry runs afresh; answers ``api_error``.
 - ``429``: refused the same way; answers a rate limit with ``Stripe-Should-Retry: true``.
+- ``500_after_start``: the endpoint runs (an event is recorded), then the answer is a 500
+  ``api_error``, saved under the Idempotency-Key as Stripe saves any answer of a request that
+  began executing: a retry with the same key gets the same 500 back.
 - ``timeout_after_record``: the endpoint runs (a valid event is recorded and its answer saved
   for idempotent replay), then the answer waits ``timeout_seconds``, past the client's timeout.
 - ``drop_after_record``: the endpoint runs, then the connection closes without an answer.
@@ -21,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-KINDS = ("500", "429", "timeout_after_record", "drop_after_record")
+KINDS = ("500", "429", "500_after_start", "timeout_after_record", "drop_after_record")
 BEFORE_RECORD = frozenset({"500", "429"})
 DEFAULT_PATHS = ("/v1/billing/meter_events",)
 DEFAULT_TIMEOUT_SECONDS = 2.0

@@ -1,15 +1,12 @@
-"""Meter events and their cancellation: the checks usage must pass before it can bill anyone.
+"""Meter events and their cancellation: accepted first, validated later, as Stripe does.
 
-Refusals, all 400 ``invalid_request_error``:
+At request time Stripe checks only the request's shape, and so does the fake (all 400
+``invalid_request_error``): ``event_name`` and ``payload`` present, payload values strings,
+``timestamp`` an integer, ``identifier`` at most 100 characters, and no identifier reused
+within 24 h (code ``resource_already_exists``, ``Stripe-Should-Retry: false``).
 
-- duplicate ``identifier`` within 24 h: code ``resource_already_exists``, message
-  ``An event already exists with identifier <identifier>.`` (Stripe's wording) and
-  ``Stripe-Should-Retry: false``;
-- ``timestamp`` more than 35 days old: code ``timestamp_too_far_in_past``; more than
-  5 minutes ahead: code ``timestamp_in_future``;
-- a value or timestamp that is not a whole number: code ``parameter_invalid_integer``;
-- no active meter for ``event_name``, or an unknown customer: code ``resource_missing``;
-- a missing ``event_name``, customer or value: code ``parameter_missing``.
+Everything else is judged after the 200 (``validation.py``): a meter event that fails is kept
+but never counted, and reported later in a thin event (``reports.py``).
 """
 
 import uuid
@@ -18,10 +15,9 @@ from typing import Any
 from stripe.params.billing import MeterEventAdjustmentCreateParams, MeterEventCreateParams
 
 from .forms import ApiError, hash_, integer, invalid, missing, text
-from .store import DAY, Store, found, route
+from .store import DAY, Store, route
+from .validation import judge
 
-PAST_SECONDS = 35 * DAY
-FUTURE_SECONDS = 5 * 60
 MAX_IDENTIFIER = 100
 
 
@@ -33,42 +29,35 @@ def create_meter_event(store: Store, params: dict[str, Any]) -> dict[str, Any]:
     for key, value in payload.items():
         if not isinstance(value, str):
             raise invalid("Invalid payload: values must be strings.", param=f"payload[{key}]")
-    meter = store.active_meter(event_name)
-    if meter is None:
-        raise invalid(
-            f"No active meter was found with event_name '{event_name}'.",
-            param="event_name",
-            code="resource_missing",
-        )
-    customer_key = meter["customer_mapping"]["event_payload_key"]
-    customer_id = payload.get(customer_key) or None
-    if customer_id is None:
-        raise missing(f"payload[{customer_key}]")
-    value = _value(payload, meter)
-    timestamp = _timestamp(store, params)
+    raw_timestamp = params.get("timestamp")
+    timestamp = (
+        integer(raw_timestamp, "timestamp", signed=True)
+        if raw_timestamp not in (None, "")
+        else None
+    )
     identifier = text(params, "identifier")
     if identifier is not None and len(identifier) > MAX_IDENTIFIER:
         raise invalid(
             f"Invalid identifier: at most {MAX_IDENTIFIER} characters (got {len(identifier)}).",
             param="identifier",
         )
-    found(store.customers, customer_id, "customer", param=f"payload[{customer_key}]", status=400)
     if identifier is not None and store.identifier_taken(identifier):
         raise duplicate(identifier)
     now = store.timestamp()
     identifier = identifier or str(uuid.uuid4())
-    store.record(
-        {
-            "identifier": identifier,
-            "customer": customer_id,
-            "event_name": event_name,
-            "meter": meter["id"],
-            "value": value,
-            "timestamp": timestamp if timestamp is not None else now,
-            "created": now,
-            "canceled": False,
-        }
-    )
+    event: dict[str, Any] = {
+        "identifier": identifier,
+        "event_name": event_name,
+        "payload": dict(payload),
+        "timestamp": timestamp if timestamp is not None else now,
+        "created": now,
+        "canceled": False,
+        "idempotency_key": store.context.get("idempotency_key"),
+    }
+    event.update(judge(store, event))
+    store.record(event)
+    if event["error"] is not None:
+        store.pending_errors.append(event)
     return {
         "object": "billing.meter_event",
         "created": now,
@@ -76,7 +65,7 @@ def create_meter_event(store: Store, params: dict[str, Any]) -> dict[str, Any]:
         "identifier": identifier,
         "livemode": False,
         "payload": payload,
-        "timestamp": timestamp if timestamp is not None else now,
+        "timestamp": event["timestamp"],
     }
 
 
@@ -89,39 +78,6 @@ def duplicate(identifier: str) -> ApiError:
         code="resource_already_exists",
         headers={"Stripe-Should-Retry": "false"},
     )
-
-
-def _value(payload: dict[str, Any], meter: dict[str, Any]) -> int | None:
-    """A whole number sent as a string; a ``count`` meter may leave it out."""
-    key = meter["value_settings"]["event_payload_key"]
-    raw = payload.get(key)
-    if raw in (None, ""):
-        if meter["default_aggregation"]["formula"] == "count":
-            return None
-        raise missing(f"payload[{key}]")
-    return integer(raw, f"payload[{key}]")
-
-
-def _timestamp(store: Store, params: dict[str, Any]) -> int | None:
-    raw = params.get("timestamp")
-    if raw in (None, ""):
-        return None
-    timestamp = integer(raw, "timestamp", signed=True)
-    now = store.now()
-    if timestamp < now - PAST_SECONDS:
-        raise invalid(
-            f"Timestamp {timestamp} is too far in the past: meter events must be "
-            f"within the past 35 days.",
-            param="timestamp",
-            code="timestamp_too_far_in_past",
-        )
-    if timestamp > now + FUTURE_SECONDS:
-        raise invalid(
-            f"Timestamp {timestamp} is in the future: meter events may be at most 5 minutes ahead.",
-            param="timestamp",
-            code="timestamp_in_future",
-        )
-    return timestamp
 
 
 def create_adjustment(store: Store, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The fake account's state: objects by id, accepted meter events, saved idempotent answers.
 
 One re-entrant lock guards it all; the API holds it for a whole request, so every endpoint
-sees and leaves a consistent account, as Stripe's would look to one caller.
+sees and leaves a consistent account, as Stripe's would look to one caller. Every table is
+plain JSON (values as strings), so ``state.py`` can save and load it as it is.
 """
 
 import re
@@ -9,14 +10,61 @@ import secrets
 import string
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from .forms import integer, invalid, no_such, text
 
 ALPHABET = string.ascii_letters + string.digits
 DAY = 86_400
+HOUR = 3_600
 MAX_LIMIT = 100
+TABLES = (
+    "customers",
+    "products",
+    "meters",
+    "prices",
+    "subscriptions",
+    "removed_items",
+    "invoices",
+    "billed_until",
+    "thin_events",
+    "destinations",
+)
+LISTS = ("events", "pending_errors", "deliveries")
+
+
+@dataclass
+class Config:
+    """Timing of Stripe's asynchronous work; tests set 0 where Stripe would make them wait.
+
+    ``summary_lag_seconds``: how long after receipt a meter event shows in summaries and
+    previews. ``report_delay_seconds``: how long invalid events wait before their error
+    report. ``retry_seconds``: the first back-off of a failed delivery (doubling after).
+    ``grace_seconds``: how long after a period ends late events still count on its invoice.
+    """
+
+    summary_lag_seconds: float = 60.0
+    report_delay_seconds: float = 1.5
+    retry_seconds: float = 5.0
+    max_attempts: int = 8
+    grace_seconds: float = HOUR
+    sample_errors: int = 20
+
+    def configure(self, **settings: Any) -> None:
+        """Change the named settings; each must be a number, zero or more."""
+        names = {spec.name for spec in fields(self)}
+        unknown = sorted(set(settings) - names)
+        if unknown:
+            raise ValueError(f"unknown settings {unknown} (known: {', '.join(sorted(names))})")
+        for name, value in settings.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"{name}: must be a number, zero or more")
+            setattr(self, name, type(getattr(self, name))(value))
+
+    def snapshot(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -63,10 +111,19 @@ class Store:
     identifiers: dict[str, dict[str, Any]]
     idempotency: dict[tuple[str, str], Saved]
     requests: list[dict[str, Any]]
+    removed_items: dict[str, list[dict[str, Any]]]
+    invoices: dict[str, dict[str, Any]]
+    billed_until: dict[str, int]
+    thin_events: dict[str, dict[str, Any]]
+    destinations: dict[str, dict[str, Any]]
+    pending_errors: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
 
-    def __init__(self, now: Callable[[], float]) -> None:
+    def __init__(self, now: Callable[[], float], config: Config | None = None) -> None:
         self.now = now
         self.lock = threading.RLock()
+        self.config = config or Config()
+        self.context: dict[str, Any] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -80,9 +137,21 @@ class Store:
             self.identifiers = {}
             self.idempotency = {}
             self.requests = []
+            self.removed_items = {}
+            self.invoices = {}
+            self.billed_until = {}
+            self.thin_events = {}
+            self.destinations = {}
+            self.pending_errors = []
+            self.deliveries = []
 
     def timestamp(self) -> int:
         return int(self.now())
+
+    def iso(self, moment: float | None = None) -> str:
+        """v2's timestamps: RFC 3339 strings in UTC."""
+        value = self.now() if moment is None else moment
+        return datetime.fromtimestamp(value, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
     def record(self, event: dict[str, Any]) -> None:
         """Keep an accepted meter event; its identifier is now taken for 24 hours."""

@@ -2,8 +2,6 @@
 
 import json
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -13,113 +11,10 @@ import stripe
 
 from billing.stripe_fake import StripeFake
 
+from .conftest import DAY, EVENT, Account, Clock, make_client, refusal, send
+
 # stripe 16.1's HTTPXClient passes the form body as ``data=``, which httpx 0.28 deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
-
-EVENT = "seedance_seconds_720p"
-DAY = 86_400
-
-
-class Clock:
-    """A settable clock, so 24-hour and 35-day windows are tested without waiting."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Account:
-    customer: str
-    meter: str
-    price: str
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def fake(clock: Clock) -> Iterator[StripeFake]:
-    with StripeFake(now=clock) as server:
-        yield server
-
-
-def make_client(
-    fake: StripeFake, *, timeout: float = 5.0, retries: int = 0, key: str = "sk_test_x"
-) -> stripe.StripeClient:
-    http_client = stripe.HTTPXClient(timeout=timeout, allow_sync_methods=True)
-    http_client._sleep_time_seconds = lambda num_retries: 0.0  # type: ignore[method-assign]
-    return stripe.StripeClient(
-        key,
-        base_addresses={
-            "api": fake.url,
-            "meter_events": fake.url,
-            "files": fake.url,
-            "connect": fake.url,
-        },
-        max_network_retries=retries,
-        http_client=http_client,
-    )
-
-
-@pytest.fixture
-def client(fake: StripeFake) -> stripe.StripeClient:
-    return make_client(fake)
-
-
-@pytest.fixture
-def account(client: stripe.StripeClient) -> Account:
-    customer = client.v1.customers.create(
-        params={"name": "Acme", "email": "ops@acme.test", "metadata": {"tenant": "acme"}}
-    )
-    meter = client.v1.billing.meters.create(
-        params={
-            "display_name": "720p seconds",
-            "event_name": EVENT,
-            "default_aggregation": {"formula": "sum"},
-            "customer_mapping": {"type": "by_id", "event_payload_key": "stripe_customer_id"},
-            "value_settings": {"event_payload_key": "value"},
-        }
-    )
-    price = client.v1.prices.create(
-        params={
-            "currency": "usd",
-            "unit_amount_decimal": Decimal("24.19"),
-            "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id},
-            "product_data": {"name": "Seedance 720p seconds"},
-            "lookup_key": "seedance_720p",
-        }
-    )
-    return Account(customer.id, meter.id, price.id)
-
-
-def send(
-    client: stripe.StripeClient,
-    account: Account,
-    *,
-    value: str = "5",
-    identifier: str | None = "run-1",
-    options: dict[str, Any] | None = None,
-    **params: Any,
-) -> Any:
-    body: dict[str, Any] = {
-        "event_name": EVENT,
-        "payload": {"stripe_customer_id": account.customer, "value": value},
-        **params,
-    }
-    if identifier is not None:
-        body["identifier"] = identifier
-    return client.v1.billing.meter_events.create(params=body, options=options or {})
-
-
-def refusal(exc: stripe.StripeError) -> dict[str, Any]:
-    assert exc.json_body is not None
-    error: dict[str, Any] = exc.json_body["error"]
-    return error
 
 
 def test_customer_is_found_by_id_list_and_metadata_search(
@@ -272,71 +167,6 @@ def test_identifier_may_be_reused_after_24_hours(
     assert [e["identifier"] for e in fake.meter_events()] == ["run-1", "run-1"]
 
 
-@pytest.mark.parametrize("value", ["1.5", "abc", "-3", "1e3"])
-def test_value_must_be_a_whole_number_string(
-    client: stripe.StripeClient, fake: StripeFake, account: Account, value: str
-) -> None:
-    with pytest.raises(stripe.InvalidRequestError) as exc:
-        send(client, account, value=value)
-    assert exc.value.code == "parameter_invalid_integer"
-    assert exc.value.param == "payload[value]"
-    assert fake.meter_events() == []
-
-
-def test_unknown_customer_is_refused(client: stripe.StripeClient, account: Account) -> None:
-    with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.billing.meter_events.create(
-            params={"event_name": EVENT, "payload": {"stripe_customer_id": "cus_x", "value": "1"}}
-        )
-    assert exc.value.code == "resource_missing"
-    assert exc.value.param == "payload[stripe_customer_id]"
-
-
-def test_unknown_or_inactive_event_name_is_refused(
-    client: stripe.StripeClient, account: Account
-) -> None:
-    with pytest.raises(stripe.InvalidRequestError) as unknown:
-        send(client, account, event_name="seedance_seconds_4k")
-    assert unknown.value.param == "event_name"
-    assert unknown.value.code == "resource_missing"
-
-    client.v1.billing.meters.deactivate(account.meter)
-    with pytest.raises(stripe.InvalidRequestError) as inactive:
-        send(client, account)
-    assert inactive.value.param == "event_name"
-
-
-def test_missing_customer_or_value_is_refused(
-    client: stripe.StripeClient, account: Account
-) -> None:
-    for payload, param in (
-        ({"value": "1"}, "payload[stripe_customer_id]"),
-        ({"stripe_customer_id": account.customer}, "payload[value]"),
-    ):
-        with pytest.raises(stripe.InvalidRequestError) as exc:
-            client.v1.billing.meter_events.create(params={"event_name": EVENT, "payload": payload})
-        assert exc.value.code == "parameter_missing"
-        assert exc.value.param == param
-
-
-def test_timestamp_must_be_within_35_days_past_and_5_minutes_ahead(
-    client: stripe.StripeClient, fake: StripeFake, account: Account, clock: Clock
-) -> None:
-    now = int(clock.now)
-    with pytest.raises(stripe.InvalidRequestError) as old:
-        send(client, account, identifier="old", timestamp=now - 35 * DAY - 1)
-    assert old.value.code == "timestamp_too_far_in_past"
-    assert old.value.param == "timestamp"
-    with pytest.raises(stripe.InvalidRequestError) as ahead:
-        send(client, account, identifier="ahead", timestamp=now + 301)
-    assert ahead.value.code == "timestamp_in_future"
-    assert fake.meter_events() == []
-
-    send(client, account, identifier="oldest", timestamp=now - 35 * DAY + 5)
-    send(client, account, identifier="soonest", timestamp=now + 300)
-    assert len(fake.meter_events()) == 2
-
-
 def test_unknown_parameter_is_refused(client: stripe.StripeClient, account: Account) -> None:
     with pytest.raises(stripe.InvalidRequestError) as exc:
         send(client, account, value_seconds="5")
@@ -390,7 +220,7 @@ def test_unknown_path_is_resource_missing_and_every_answer_has_a_request_id(
     fake: StripeFake,
 ) -> None:
     headers = {"Authorization": "Bearer sk_test_x"}
-    answer = httpx.get(f"{fake.url}/v1/invoices", headers=headers)
+    answer = httpx.get(f"{fake.url}/v1/charges", headers=headers)
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "resource_missing"
     assert answer.headers["Request-Id"].startswith("req_")
