@@ -41,6 +41,7 @@ $PY manage.py stripe_fake --host 127.0.0.1 --port "$STRIPE_FAKE_PORT" >"$LOG_DIR
 pids+=($!)
 wait_for "http://127.0.0.1:$STRIPE_FAKE_PORT/_fake/faults" "The Stripe fake"
 $PY manage.py stripe_provision >"$LOG_DIR/provision.log"
+$PY scripts/demo_stripe_destination.py
 
 $PY manage.py runflow_sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
   --queued-seconds 1 --running-seconds 3 >"$LOG_DIR/sandbox.log" 2>&1 &
@@ -74,7 +75,8 @@ cat <<TXT
 
   Follow it:  curl -sS -H "Authorization: Bearer $KEY" http://127.0.0.1:$WEB_PORT/api/v1/runs/<id>
   Usage:      curl -sS -H "Authorization: Bearer $KEY" http://127.0.0.1:$WEB_PORT/api/v1/usage
-  Stripe:     curl -sS http://127.0.0.1:$STRIPE_FAKE_PORT/_fake/meter_events   (what was billed)
+  Stripe:     curl -sS http://127.0.0.1:$STRIPE_FAKE_PORT/_fake/meter_events   (what was sent)
+  Reconcile:  .venv/bin/python manage.py billing_reconcile   (the ledger against Stripe's numbers)
 
   Ctrl-C stops everything.
 TXT

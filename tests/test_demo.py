@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -110,4 +111,4 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
         time.sleep(0.5)
         billed = httpx.get(stripe.group(1)).json()["data"]
     assert billed[0]["identifier"].endswith(run["id"])
-    assert billed[0]["value"] == int(run["duration"])
+    assert Decimal(billed[0]["value"]) == int(run["duration"])
