@@ -38,10 +38,9 @@ def _thin_event(store: Store, meter_id: str | None, errors: list[dict[str, Any]]
             "sample_errors": [
                 {
                     "error_message": error["error_message"],
-                    "request": {
-                        "identifier": error["identifier"],
-                        "idempotency_key": error["idempotency_key"],
-                    },
+                    # Stripe's type documents ``request.identifier`` as "the request
+                    # idempotency key"; a request sent without one is named by its event.
+                    "request": {"identifier": error["idempotency_key"] or error["identifier"]},
                 }
                 for error in errors
                 if error["error"] == code
