@@ -60,7 +60,7 @@ def billing_reconcile(
 ) -> ReconcileReport:
     """Compare every (tenant, price, period) Stripe can already answer for."""
     now = now or timezone.now()
-    settled_until = _floor_minute(now - timedelta(seconds=int(setting("RECONCILE_SETTLE_SECONDS"))))
+    settled_until = _next_minute(now - timedelta(seconds=int(setting("RECONCILE_SETTLE_SECONDS"))))
     report = ReconcileReport()
     billed = TenantBilling.objects.filter(stripe_customer_id__isnull=False).select_related("tenant")
     if tenants is not None:
@@ -95,7 +95,11 @@ def _reconcile_period(
     for price in prices:
         settled = rows.filter(metered_price=price, event_timestamp__lt=end)
         ledger = Decimal(settled.aggregate(s=Sum("seconds"))["s"] or 0)
-        counted = summary_seconds(client, price, str(billing.stripe_customer_id), start, end)
+        try:
+            counted = summary_seconds(client, price, str(billing.stripe_customer_id), start, end)
+        except stripe.InvalidRequestError as exc:
+            logger.warning("Stripe has no summary for %s on %s: %s", billing, price, exc)
+            counted = Decimal(0)  # an unknown customer bills nothing: a difference to show
         if ledger != counted:
             _meter_difference(billing, price, start, end, ledger, counted, settled, now, report)
             continue
@@ -250,5 +254,6 @@ def _mark_counted(settled: Any, now: datetime) -> int:
     return int(settled.filter(counted_at__isnull=True).update(counted_at=now))
 
 
-def _floor_minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
+def _next_minute(moment: datetime) -> datetime:
+    """Summaries take minute-aligned bounds: the window ends at the minute after ``moment``."""
+    return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
