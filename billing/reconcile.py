@@ -183,9 +183,9 @@ def _meter_difference(
     if missing > 0:
         action = (
             f"Stripe counted {missing} s fewer than the ledger sent. Rows refused after "
-            "acceptance are flagged 'refused': fix the cause, then use 'Resend under a new "
-            "identifier'. Otherwise find the uncounted rows; resend by hand only if Stripe has "
-            "no event with their identifier."
+            "acceptance are marked refused: fix the cause shown on them, then resend them "
+            "under a new identifier (the admin action on usage records). Otherwise find the "
+            "uncounted rows; resend by hand only if Stripe has no event with their identifier."
         )
     else:
         action = (
