@@ -114,25 +114,6 @@ def test_a_price_change_adds_its_item_to_the_live_subscription(
     assert Decimal("24.19") in amounts  # kept: runs admitted at it may still be unsent
 
 
-def test_two_deployments_with_the_same_tenant_pk_never_share_a_stripe_object(
-    tenant: Any, stripe_fake: StripeFake, settings: Any
-) -> None:
-    stripe_provision(client=stripe_client())
-    first = TenantBilling.objects.get(tenant=tenant)
-    # The other deployment: a fresh database whose tenant has the same pk, another namespace.
-    TenantBilling.objects.all().delete()
-    SubscriptionItem.objects.all().delete()
-    MeteredPrice.objects.all().delete()
-    type(tenant).objects.filter(pk=tenant.pk).update(uuid="6f1c0b2e-8d4f-4c2a-9a55-0c7d2f3e4b5a")
-    tenant.refresh_from_db()
-    settings.BILLING = {**settings.BILLING, "NAMESPACE": "seedance-other"}
-    stripe_provision(client=stripe_client())
-    second = TenantBilling.objects.get(tenant=tenant)
-    assert second.stripe_customer_id != first.stripe_customer_id
-    assert second.stripe_subscription_id != first.stripe_subscription_id
-    assert len(stripe_fake.meters()) == 4
-
-
 def test_a_canceled_subscription_is_replaced_not_replayed(
     tenant: Any, stripe_fake: StripeFake
 ) -> None:
