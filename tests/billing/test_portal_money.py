@@ -46,3 +46,16 @@ def test_voided_usage_is_not_counted_as_usage(tenant: Any, settings: Any) -> Non
     assert summary.totals.runs == 1
     assert UsageRecord.objects.get(run=rejected).push_state == UsageRecord.PushState.VOIDED
     assert kept.pk != rejected.pk
+
+
+def test_the_cost_card_says_billed_only_once_stripe_counted_the_run(
+    tenant: Any, member: Any, client: Any
+) -> None:
+    run = billable_run(tenant, created_by=member)
+    client.force_login(member)
+    url = reverse("billing_portal:run-cost", kwargs={"run_id": run.pk})
+    assert "Waiting to be sent to Stripe" in client.get(url).content.decode()
+    UsageRecord.objects.filter(run=run).update(push_state=UsageRecord.PushState.CONFIRMED)
+    assert "Sent to Stripe" in client.get(url).content.decode()
+    UsageRecord.objects.filter(run=run).update(counted_at=timezone.now())
+    assert "Stripe counted it" in client.get(url).content.decode()

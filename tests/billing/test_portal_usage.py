@@ -254,3 +254,27 @@ def test_caps_pages_are_404_for_a_member(client: Any, member_user: Any) -> None:
     assert client.post(reverse("billing_portal:caps"), {}).status_code == 404
     assert client.post(reverse("billing_portal:end-user-limit-add"), {}).status_code == 404
     assert client.post(reverse("billing_portal:end-user-limit-remove", args=[1])).status_code == 404
+
+
+def test_invoice_fragment_shows_stripes_preview_beside_the_ledger(
+    client: Any, tenant: Tenant, admin_user: Any, clocked_stripe: Any, clock: Any
+) -> None:
+    from billing.meters import push_pending_usage
+    from billing.provisioning import stripe_provision
+    from billing.stripe_client import stripe_client
+
+    stripe_provision(client=stripe_client(), now=clock.now())
+    for duration in ("15", "15", "4"):
+        billable_run(tenant, duration=duration)
+    billable_run(tenant, duration="9", resolution="480p")
+    push_pending_usage(now=clock.advance(seconds=5))
+    client.force_login(admin_user)
+    html = client.get(reverse("billing_portal:invoice-preview")).content.decode()
+    assert 'id="invoice-ledger-total">$9.19<' in html
+    assert 'id="invoice-stripe-total">$9.19<' in html
+    assert "agrees with the ledger to the cent" in html
+
+
+def test_invoice_fragment_is_for_tenant_admins_only(client: Any, member_user: Any) -> None:
+    client.force_login(member_user)
+    assert client.get(reverse("billing_portal:invoice-preview")).status_code in (403, 404)
