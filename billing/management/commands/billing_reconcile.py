@@ -2,6 +2,7 @@
 print every difference. Exits 1 when any difference is open (for cron and CI)."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,6 +19,11 @@ def period(value: str) -> date:
         return date(int(year), int(month), 1)
     except ValueError:
         raise CommandError(f"--period takes YYYY-MM, not {value!r}") from None
+
+
+def plain(value: Decimal) -> str:
+    """10.000000 -> "10", 4.5 -> "4.5" (never "1E+1")."""
+    return format(value.normalize(), "f")
 
 
 class Command(BaseCommand):
@@ -42,8 +48,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"DIFFERENCE {difference.tenant.slug} {difference.period:%Y-%m} "
                 f"{difference.get_kind_display()} {difference.metered_price}: ledger "
-                f"{difference.ledger_value.normalize()} vs Stripe "
-                f"{difference.stripe_value.normalize()}. {difference.action}"
+                f"{plain(difference.ledger_value)} vs Stripe "
+                f"{plain(difference.stripe_value)}. {difference.action}"
             )
         self.stdout.write(
             f"Reconciled: {report.matched} matched, {len(report.differences)} different, "
