@@ -180,16 +180,17 @@ def _meter_difference(
             state=BillingDifference.State.RESENT,
         )
         return
+    gap = format(abs(missing).normalize(), "f")
     if missing > 0:
         action = (
-            f"Stripe counted {format(missing.normalize(), 'f')} s fewer than the ledger sent. Rows refused after "
+            f"Stripe counted {gap} s fewer than the ledger sent. Rows refused after "
             "acceptance are marked refused: fix the cause shown on them, then resend them "
             "under a new identifier (the admin action on usage records). Otherwise find the "
             "uncounted rows; resend by hand only if Stripe has no event with their identifier."
         )
     else:
         action = (
-            f"Stripe counted {format((-missing).normalize(), 'f')} s more than the ledger: cancel the extra event with a "
+            f"Stripe counted {gap} s more than the ledger: cancel the extra event with a "
             "meter event adjustment within 24 h of its receipt, else issue a credit note."
         )
     _store(billing, Kind.METER, price, start, end, ledger, counted, now, report, action=action)
