@@ -21,19 +21,16 @@ SEED_EFFECTIVE_FROM = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def prices_in_effect(*, tenant: Tenant, resolution: str, at: datetime) -> list[Price]:
-    """Every price that took effect by ``at``, newest first: the tenant's own rows when it
-    has any in effect, else everyone's."""
+    """Every price that took effect by ``at``, in the order they apply: the tenant's own,
+    newest first, then everyone's (what applied before the tenant had its own)."""
     rows = list(
         Price.objects.filter(resolution=resolution, effective_from__lte=at)
         .filter(Q(tenant=tenant) | Q(tenant__isnull=True))
         .order_by("-effective_from")
     )
     own = [row for row in rows if row.tenant_id is not None]
-    if own:
-        return own
-    if not rows:
-        return [_seed_default_price(resolution)]
-    return rows
+    everyone = [row for row in rows if row.tenant_id is None] or [_seed_default_price(resolution)]
+    return own + everyone
 
 
 def unit_price(*, tenant: Tenant, resolution: str, at: datetime | None = None) -> Decimal:
