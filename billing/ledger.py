@@ -36,7 +36,11 @@ def usage_record_for_run(run: Run) -> UsageRecord | None:
     seconds = billed_seconds(run)
     amount = amount_for(seconds, charge.unit_price)
     RunCharge.objects.filter(pk=charge.pk).update(
-        state=RunCharge.State.SETTLED, amount=amount, settled_at=timezone.now()
+        state=RunCharge.State.SETTLED,
+        amount=amount,
+        settled_at=timezone.now(),
+        # Caps count a settled run in the period its meter event bills it in.
+        period=period_of(_completed_at(run)),
     )
     existing = UsageRecord.objects.filter(run=run).first()
     if existing is not None:

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from billing.autoprovision import provision_due_tenants, provision_soon
 from billing.conf import setting, stripe_enabled
-from billing.models import SubscriptionItem, TenantBilling, UsageRecord
-from billing.periods import event_timestamp_for
+from billing.models import RunCharge, SubscriptionItem, TenantBilling, UsageRecord
+from billing.periods import event_timestamp_for, period_of
 from billing.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
@@ -166,6 +166,11 @@ def _pin_events(sendable: list[tuple[UsageRecord, LiveItem]], now: datetime) -> 
         [row for row, _ in sendable],
         ["idempotency_key", "first_sent_at", "metered_price", "event_timestamp"],
     )
+    for row, _ in sendable:  # re-dated into a later period: the caps follow the bill
+        if period_of(row.event_timestamp) != period_of(row.completed_at):
+            RunCharge.objects.filter(run_id=row.run_id).update(
+                period=period_of(row.event_timestamp)
+            )
 
 
 def is_duplicate_identifier(exc: stripe.InvalidRequestError) -> bool:

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from billing.meters import PushReport, push_pending_usage
-from billing.models import SubscriptionItem, TenantBilling, UsageRecord
+from billing.models import RunCharge, SubscriptionItem, TenantBilling, UsageRecord
+from billing.periods import period_of
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
@@ -236,3 +237,16 @@ def test_five_hundred_runs_under_faults_on_a_third_of_calls_are_each_billed_once
     assert_one_accepted_event_per_row(stripe_fake, provisioned)
     injected = stripe_fake.faults.injected()
     assert all(injected.get(kind, 0) > 20 for kind in ("500", "429", "timeout_after_record"))
+
+
+def test_a_row_re_dated_into_the_next_period_counts_against_that_periods_caps(
+    tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake
+) -> None:
+    run = billable_run(tenant)
+    long_ago = timezone.now() - timedelta(days=40)
+    UsageRecord.objects.filter(run=run).update(completed_at=long_ago, event_timestamp=long_ago)
+    RunCharge.objects.filter(run=run).update(period=period_of(long_ago))
+    push_pending_usage()
+    row = UsageRecord.objects.get(run=run)
+    assert RunCharge.objects.get(run=run).period == period_of(row.event_timestamp)
+    assert period_of(row.event_timestamp) == period_of(timezone.now())
