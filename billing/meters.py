@@ -17,7 +17,8 @@ from decimal import Decimal
 
 import stripe
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from billing.autoprovision import provision_due_tenants, provision_soon
@@ -153,24 +154,34 @@ def _live_items(tenant_ids: set[int]) -> dict[tuple[int, str, Decimal], LiveItem
 def _pin_events(sendable: list[tuple[UsageRecord, LiveItem]], now: datetime) -> None:
     """Fix what each attempt sends, on its row, before anything is sent: a crash then
     resends the same event. The first send picks a timestamp Stripe will still bill;
-    every later send repeats it."""
-    for row, item in sendable:
-        row.idempotency_key = f"{row.identifier}/{row.push_attempts + 1}"
-        if row.first_sent_at is None:
-            row.first_sent_at = now
-            row.metered_price_id = item.metered_price_id
-            row.event_timestamp = event_timestamp_for(
-                row.event_timestamp, now=now, not_before=item.added_at
-            )
-    UsageRecord.objects.bulk_update(
-        [row for row, _ in sendable],
-        ["idempotency_key", "first_sent_at", "metered_price", "event_timestamp"],
+    every later send repeats it. A handful of statements per batch, not one per row."""
+    pks = [row.pk for row, _ in sendable]
+    UsageRecord.objects.filter(pk__in=pks).update(
+        idempotency_key=Concat(
+            F("identifier"), Value("/"), Cast(F("push_attempts") + 1, CharField())
+        )
     )
-    for row, _ in sendable:  # re-dated into a later period: the caps follow the bill
-        if period_of(row.event_timestamp) != period_of(row.completed_at):
-            RunCharge.objects.filter(run_id=row.run_id).update(
-                period=period_of(row.event_timestamp)
-            )
+    first = [(row, item) for row, item in sendable if row.first_sent_at is None]
+    by_price: dict[int, list[int]] = {}
+    for row, item in first:
+        by_price.setdefault(item.metered_price_id, []).append(row.pk)
+    for metered_price_id, rows in by_price.items():
+        UsageRecord.objects.filter(pk__in=rows).update(
+            first_sent_at=now, metered_price_id=metered_price_id
+        )
+    for row, item in first:
+        moved = event_timestamp_for(row.event_timestamp, now=now, not_before=item.added_at)
+        if moved != row.event_timestamp:  # rare: a closed period, or an item added later
+            UsageRecord.objects.filter(pk=row.pk).update(event_timestamp=moved)
+            if period_of(moved) != period_of(row.event_timestamp):  # the caps follow the bill
+                RunCharge.objects.filter(run_id=row.run_id).update(period=period_of(moved))
+        row.first_sent_at, row.metered_price_id, row.event_timestamp = (
+            now,
+            item.metered_price_id,
+            moved,
+        )
+    for row, _ in sendable:
+        row.idempotency_key = f"{row.identifier}/{row.push_attempts + 1}"
 
 
 def is_duplicate_identifier(exc: stripe.InvalidRequestError) -> bool:
