@@ -13,7 +13,3 @@ class SubscriptionFull(BillingError):
 
 class SubscriptionEnded(BillingError):
     """The tenant's subscription was canceled or expired: a new one is a person's decision."""
-
-
-class StripeStateMismatch(BillingError):
-    """What Stripe holds is not what our records say (another namespace, another tenant)."""

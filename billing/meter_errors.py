@@ -78,7 +78,6 @@ def usage_resend_refused(rows: Any) -> int:
             first_sent_at=None,
             push_attempts=0,
             idempotency_key="",
-            outcome_unknown_since=None,
             counted_at=None,
         )
     return resent

@@ -116,8 +116,7 @@ def _send(client: stripe.StripeClient, row: UsageRecord, item: LiveItem, r: Push
             r.needs_attention += 1
             return False
     except stripe.StripeError as exc:
-        unknown = isinstance(exc, stripe.APIConnectionError | stripe.APIError)
-        _retry_later(row, exc, outcome_unknown=unknown)
+        _retry_later(row, exc)  # first_sent_at bounds how long a resend stays safe
         r.retrying += 1
         return False
     r.accepted += 1
@@ -249,16 +248,12 @@ def _needs_attention(row: UsageRecord, reason: str) -> None:
     )
 
 
-def _retry_later(row: UsageRecord, exc: Exception, *, outcome_unknown: bool) -> None:
+def _retry_later(row: UsageRecord, exc: Exception) -> None:
     attempts = row.push_attempts + 1
     ceiling = min(float(setting("PUSH_MAX_BACKOFF_SECONDS")), 5.0 * 2**attempts)
     delay = timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
-    now = timezone.now()
-    values: dict[str, object] = {
-        "push_attempts": attempts,
-        "next_push_at": now + delay,
-        "last_push_error": f"{type(exc).__name__}: {exc}"[:2000],
-    }
-    if outcome_unknown and row.outcome_unknown_since is None:
-        values["outcome_unknown_since"] = now
-    UsageRecord.objects.filter(pk=row.pk).update(**values)
+    UsageRecord.objects.filter(pk=row.pk).update(
+        push_attempts=attempts,
+        next_push_at=timezone.now() + delay,
+        last_push_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )

@@ -196,8 +196,6 @@ class UsageRecord(models.Model):
     )
     push_attempts = models.PositiveIntegerField(default=0)
     next_push_at = models.DateTimeField(null=True, blank=True)
-    #: When a send first ended without an answer; Stripe dedupes for about 24 h only.
-    outcome_unknown_since = models.DateTimeField(null=True, blank=True)
     last_push_error = models.TextField(blank=True, default="")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
