@@ -60,6 +60,19 @@ def invoice_line_cents_by_price(
     return cents
 
 
+def invoice_line_cents_by_rate(
+    client: stripe.StripeClient, billing: TenantBilling, start: datetime, now: datetime
+) -> dict[tuple[str, Decimal], int]:
+    """The same, keyed as the ledger's lines are: (resolution, unit price); lines of
+    prices we did not make are left out."""
+    by_price_id = invoice_line_cents_by_price(client, billing, start, now)
+    rates = {
+        price.price_id: (price.resolution, price.unit_price.normalize())
+        for price in MeteredPrice.objects.filter(price_id__in=by_price_id)
+    }
+    return {rates[price_id]: cents for price_id, cents in by_price_id.items() if price_id in rates}
+
+
 def _price_of(line: Any) -> str | None:
     """The line's price: ``pricing.price_details.price`` (API 2025-03-31+), else ``price``."""
     pricing = getattr(line, "pricing", None)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.limits import tenant_billing_for_update
-from billing.models import EndUserLimit, MeteredPrice, RunCharge, TenantBilling
+from billing.models import EndUserLimit, RunCharge, TenantBilling
 from billing.selectors import (
     InvoiceLine,
     UsageGroup,
@@ -24,7 +24,7 @@ from billing.selectors import (
     tenant_billing,
     usage_summary,
 )
-from billing.stripe_reads import invoice_line_cents_by_price
+from billing.stripe_reads import invoice_line_cents_by_rate
 from seedance.models import Person, Tenant
 
 CENTS = Decimal("0.01")
@@ -245,14 +245,7 @@ def invoice_comparison(
     if client is None or billing is None or not billing.stripe_subscription_id:
         return InvoiceComparison(lines=lines, stripe_cents=None)
     try:
-        by_price_id = invoice_line_cents_by_price(client, billing, start, now)
+        stripe_cents = invoice_line_cents_by_rate(client, billing, start, now)
     except stripe.StripeError as exc:
         return InvoiceComparison(lines=lines, stripe_cents=None, stripe_error=str(exc))
-    keys = {
-        price.price_id: (price.resolution, price.unit_price.normalize())
-        for price in MeteredPrice.objects.filter(price_id__in=by_price_id)
-    }
-    stripe_cents = {
-        keys[price_id]: cents for price_id, cents in by_price_id.items() if price_id in keys
-    }
     return InvoiceComparison(lines=lines, stripe_cents=stripe_cents)

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from billing.meters import push_pending_usage
-from billing.models import MeteredPrice, TenantBilling, UsageRecord
+from billing.models import TenantBilling, UsageRecord
 from billing.periods import month_start, next_month_start
 from billing.provisioning import stripe_provision
 from billing.reconcile import billing_reconcile
 from billing.selectors import ledger_invoice_lines
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
-from billing.stripe_reads import invoice_line_cents_by_price
+from billing.stripe_reads import invoice_line_cents_by_rate
 from seedance.moderation import run_approve
 from tests.billing.conftest import Clock
 from tests.billing.factories import billable_run, new_price
@@ -38,11 +38,7 @@ def stripe_lines(tenant: Any, start: datetime, clock: Clock) -> dict[tuple[str, 
     """Cents per (resolution, unit price) Stripe bills the tenant for the period starting
     at ``start``: the preview while it is open, the period's invoice afterwards."""
     billing = TenantBilling.objects.get(tenant=tenant)
-    by_price = invoice_line_cents_by_price(stripe_client(), billing, start, clock.now())
-    prices = {
-        p.price_id: (p.resolution, p.unit_price.normalize()) for p in MeteredPrice.objects.all()
-    }
-    return {prices[price_id]: cents for price_id, cents in by_price.items()}
+    return invoice_line_cents_by_rate(stripe_client(), billing, start, clock.now())
 
 
 def states_of(tenant: Any) -> set[str]:
