@@ -38,31 +38,34 @@ def unit_price(*, tenant: Tenant, resolution: str, at: datetime | None = None) -
     metered item is already on the tenant's subscription. A newer price whose item is not
     yet there waits: Stripe would bill its usage to nobody (provisioning adds it)."""
     candidates = prices_in_effect(tenant=tenant, resolution=resolution, at=at or timezone.now())
-    if stripe_enabled():
-        for price in candidates:
-            if on_subscription(tenant=tenant, resolution=resolution, unit_price=price.per_second):
-                return price.per_second
+    billable = _prices_on_subscription(tenant=tenant, resolution=resolution)
+    for price in candidates:
+        if billable is None or price.per_second in billable:
+            return price.per_second
     return candidates[0].per_second
 
 
-def on_subscription(*, tenant: Tenant, resolution: str, unit_price: Decimal) -> bool:
-    """True when usage at this price will bill: its item is live on the tenant's current
-    subscription, or there is no subscription yet (it will be made with every price its
-    waiting rows carry)."""
+def _prices_on_subscription(*, tenant: Tenant, resolution: str) -> set[Decimal] | None:
+    """Unit prices whose item is live on the tenant's current subscription; None when any
+    price will bill (Stripe off, or no subscription yet: it will be made with every price
+    its waiting rows carry)."""
+    if not stripe_enabled():
+        return None
     subscription_id = (
         TenantBilling.objects.filter(pk=tenant.pk)
         .values_list("stripe_subscription_id", flat=True)
         .first()
     )
     if not subscription_id:
-        return True
-    return SubscriptionItem.objects.filter(
-        tenant=tenant,
-        subscription_id=subscription_id,
-        retired_at__isnull=True,
-        metered_price__resolution=resolution,
-        metered_price__unit_price=unit_price,
-    ).exists()
+        return None
+    return set(
+        SubscriptionItem.objects.filter(
+            tenant=tenant,
+            subscription_id=subscription_id,
+            retired_at__isnull=True,
+            metered_price__resolution=resolution,
+        ).values_list("metered_price__unit_price", flat=True)
+    )
 
 
 def _seed_default_price(resolution: str) -> Price:
