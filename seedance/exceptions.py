@@ -65,6 +65,12 @@ class PaymentRequired(SeedanceError):
     code = "payment_required"
 
 
+class TenantChangeRefused(SeedanceError):
+    """A tenant admin asked for a change the rules forbid (e.g. removing the last admin)."""
+
+    code = "tenant_change_refused"
+
+
 class CallbackRejected(SeedanceError):
     """A Runflow callback failed signature verification."""
 

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from seedance.exceptions import TenantChangeRefused
 from seedance.models import ApiKey, Membership
 from seedance.portal.access import PortalMixin
 from seedance.portal.manage_forms import (
@@ -21,15 +22,14 @@ from seedance.portal.manage_forms import (
     MemberRoleForm,
     TenantSettingsForm,
 )
-from seedance.portal.manage_services import (
-    ManageRefused,
+from seedance.services.keys import api_key_issue, api_key_revoke
+from seedance.services.members import (
     member_add,
     member_invite_send,
     member_remove,
     member_role_set,
-    tenant_settings_update,
 )
-from seedance.services.keys import api_key_issue, api_key_revoke
+from seedance.services.tenants import tenant_settings_update
 
 
 class AdminOnlyMixin(View):
@@ -44,7 +44,7 @@ class AdminOnlyMixin(View):
 
 
 class ManageHomeView(PortalMixin, AdminOnlyMixin, TemplateView):
-    template_name = "portal/manage/home.html"
+    template_name = "seedance/portal/manage/home.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -59,7 +59,7 @@ class ManageHomeView(PortalMixin, AdminOnlyMixin, TemplateView):
 class KeysView(PortalMixin, AdminOnlyMixin, TemplateView):
     """The tenant's API keys; a new key's secret is in this one response and never again."""
 
-    template_name = "portal/manage/keys.html"
+    template_name = "seedance/portal/manage/keys.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -91,7 +91,7 @@ class KeyRevokeView(PortalMixin, AdminOnlyMixin, View):
 
 
 class MembersView(PortalMixin, AdminOnlyMixin, TemplateView):
-    template_name = "portal/manage/members.html"
+    template_name = "seedance/portal/manage/members.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -109,7 +109,7 @@ class MembersView(PortalMixin, AdminOnlyMixin, TemplateView):
         if form.is_valid():
             try:
                 added = member_add(tenant=self.membership.tenant, **form.cleaned_data)
-            except ManageRefused as refused:
+            except TenantChangeRefused as refused:
                 form.add_error("identifier", refused.message)
             else:
                 member_invite_send(membership=added.membership, request=request)
@@ -131,7 +131,7 @@ class MemberRoleView(PortalMixin, AdminOnlyMixin, View):
             return redirect("portal:members")
         try:
             member_role_set(tenant=tenant, membership_id=target.pk, role=form.cleaned_data["role"])
-        except ManageRefused as refused:
+        except TenantChangeRefused as refused:
             messages.error(request, refused.message)
             return redirect("portal:members")
         messages.success(request, "Role changed.")
@@ -148,7 +148,7 @@ class MemberRemoveView(PortalMixin, AdminOnlyMixin, View):
         target = get_object_or_404(Membership.objects.for_tenant(tenant), pk=membership_id)
         try:
             removed = member_remove(tenant=tenant, membership_id=target.pk)
-        except ManageRefused as refused:
+        except TenantChangeRefused as refused:
             messages.error(request, refused.message)
             return redirect("portal:members")
         messages.success(request, f"Removed {removed.user.get_username()} from {tenant.name}.")
@@ -156,7 +156,7 @@ class MemberRemoveView(PortalMixin, AdminOnlyMixin, View):
 
 
 class TenantSettingsView(PortalMixin, AdminOnlyMixin, TemplateView):
-    template_name = "portal/manage/settings.html"
+    template_name = "seedance/portal/manage/settings.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -174,7 +174,7 @@ class TenantSettingsView(PortalMixin, AdminOnlyMixin, TemplateView):
         if form.is_valid():
             try:
                 tenant_settings_update(tenant=self.membership.tenant, **form.cleaned_data)
-            except ManageRefused as refused:
+            except TenantChangeRefused as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(request, "Settings saved.")

@@ -61,7 +61,7 @@ class SwitchTenantView(PortalMixin, View):
 
 
 class RunCreateView(PortalMixin, TemplateView):
-    template_name = "portal/run_create.html"
+    template_name = "seedance/portal/run_create.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         source = self._source_run(request.GET.get("from"))
@@ -108,7 +108,7 @@ class RunCreateView(PortalMixin, TemplateView):
 
 
 class RunListView(PortalMixin, TemplateView):
-    template_name = "portal/run_list.html"
+    template_name = "seedance/portal/run_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -119,11 +119,11 @@ class RunListView(PortalMixin, TemplateView):
 class RunRowsView(RunListView):
     """The runs table's body alone, polled by htmx while a run on the page is in progress."""
 
-    template_name = "portal/_run_rows.html"
+    template_name = "seedance/portal/_run_rows.html"
 
 
 class RunDetailView(PortalMixin, TemplateView):
-    template_name = "portal/run_detail.html"
+    template_name = "seedance/portal/run_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -135,7 +135,7 @@ class RunDetailView(PortalMixin, TemplateView):
 class RunStatusView(RunDetailView):
     """The run page's live part alone, polled by htmx until the run is settled."""
 
-    template_name = "portal/_run_status.html"
+    template_name = "seedance/portal/_run_status.html"
 
 
 class RunCancelView(PortalMixin, View):

@@ -4,7 +4,9 @@ from django.contrib.auth.models import User
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 
+from seedance.exceptions import TenantChangeRefused
 from seedance.models import Membership, Person, Tenant
+from seedance.outputs import outputs_apply_retention
 
 
 def tenant_get_or_create(*, slug: str, name: str) -> tuple[Tenant, bool]:
@@ -30,3 +32,19 @@ def person_for(user: User) -> Person:
             return Person.objects.create(user=user)
     except IntegrityError:
         return Person.objects.get(user=user)
+
+
+def tenant_settings_update(
+    *, tenant: Tenant, name: str, output_retention_days: int | None
+) -> Tenant:
+    """Rename the tenant and set how long our copies of its videos are kept (None: forever)."""
+    if output_retention_days is not None and output_retention_days < 1:
+        raise TenantChangeRefused("Keep videos for at least one day, or leave it blank.")
+    changed = tenant.output_retention_days != output_retention_days
+    tenant.name = name
+    tenant.output_retention_days = output_retention_days
+    with transaction.atomic():
+        tenant.save(update_fields=["name", "output_retention_days"])
+        if changed:
+            outputs_apply_retention(tenant)
+    return tenant

@@ -72,7 +72,7 @@ def test_changing_retention_redates_copies_already_made(tenant: Any) -> None:
     from datetime import timedelta
 
     from seedance.outputs import outputs_purge_expired
-    from seedance.portal.manage_services import tenant_settings_update
+    from seedance.services.tenants import tenant_settings_update
 
     run = billable_run(tenant)
     record = stored_copy(run)

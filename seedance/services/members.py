@@ -1,7 +1,6 @@
-"""Tenant admin writes: members (add, invite, change role, remove) and tenant settings.
+"""A tenant's members: add, invite, change role, remove.
 
-API keys are issued and revoked by seedance.services.keys; this module adds only what the
-admin pages need beyond it. Refusals raise ``ManageRefused`` with a message for the person.
+Refusals raise ``TenantChangeRefused`` with a message for the person.
 """
 
 from dataclasses import dataclass
@@ -11,19 +10,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
+from seedance.exceptions import TenantChangeRefused
 from seedance.models import Membership, Tenant
-from seedance.outputs import outputs_apply_retention
 
-INVITE_SUBJECT_TEMPLATE = "portal/manage/invite_subject.html"
-INVITE_EMAIL_TEMPLATE = "portal/manage/invite_email.html"
-
-
-class ManageRefused(Exception):
-    """A tenant admin asked for something the rules forbid (e.g. removing the last admin)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+INVITE_SUBJECT_TEMPLATE = "seedance/portal/manage/invite_subject.html"
+INVITE_EMAIL_TEMPLATE = "seedance/portal/manage/invite_email.html"
 
 
 @dataclass(frozen=True)
@@ -41,7 +32,7 @@ def member_add(*, tenant: Tenant, identifier: str, role: str) -> MemberAdded:
     """
     identifier = identifier.strip()
     if "@" not in identifier:
-        raise ManageRefused("Give the person's email address.")
+        raise TenantChangeRefused("Give the person's email address.")
     user_created = False
     with transaction.atomic():
         user = _find_user(identifier)
@@ -49,7 +40,7 @@ def member_add(*, tenant: Tenant, identifier: str, role: str) -> MemberAdded:
             user = User.objects.create_user(username=_free_username(identifier), email=identifier)
             user_created = True
         if Membership.objects.for_tenant(tenant).filter(user=user).exists():
-            raise ManageRefused(f"{user.get_username()} is already a member.")
+            raise TenantChangeRefused(f"{user.get_username()} is already a member.")
         membership = Membership.objects.create(tenant=tenant, user=user, role=role)
     return MemberAdded(membership=membership, user_created=user_created)
 
@@ -88,22 +79,6 @@ def member_remove(*, tenant: Tenant, membership_id: int) -> Membership:
     return membership
 
 
-def tenant_settings_update(
-    *, tenant: Tenant, name: str, output_retention_days: int | None
-) -> Tenant:
-    """Rename the tenant and set how long our copies of its videos are kept (None: forever)."""
-    if output_retention_days is not None and output_retention_days < 1:
-        raise ManageRefused("Keep videos for at least one day, or leave it blank.")
-    changed = tenant.output_retention_days != output_retention_days
-    tenant.name = name
-    tenant.output_retention_days = output_retention_days
-    with transaction.atomic():
-        tenant.save(update_fields=["name", "output_retention_days"])
-        if changed:
-            outputs_apply_retention(tenant)
-    return tenant
-
-
 def _find_user(email: str) -> User | None:
     """The one active account with this address (the oldest, if several share it)."""
     return User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
@@ -135,7 +110,9 @@ def _refuse_if_last_admin(tenant: Tenant, membership: Membership) -> None:
         .values_list("pk", flat=True)
     )
     if admins == [membership.pk]:
-        raise ManageRefused("A tenant needs at least one admin: make someone else an admin first.")
+        raise TenantChangeRefused(
+            "A tenant needs at least one admin: make someone else an admin first."
+        )
 
 
 class _InviteForm(PasswordResetForm):
