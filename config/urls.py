@@ -8,7 +8,7 @@ urlpatterns = [
     path("api/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("allauth.urls")),
     path("", include("seedance.urls")),
     path("", include("billing.urls")),
     path("", include("billing.portal.urls")),
