@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from seedance.run_input import PORTAL_END_USER_PREFIX
 from seedance.states import Delivery, RunStatus
@@ -34,18 +35,106 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+
+    class JoinedVia(models.TextChoices):
+        FOUNDER = "founder", "Created the tenant"
+        INVITATION = "invitation", "Accepted an invitation"
+        STAFF = "staff", "Added by platform staff"
+        LEGACY = "legacy", "Added before invitations needed consent"
+
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    #: How the person came to be a member; rows made outside the portal are staff's doing.
+    joined_via = models.CharField(max_length=16, choices=JoinedVia.choices, default=JoinedVia.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When the person last worked in this tenant: where their next sign-in opens.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant")
+            models.UniqueConstraint(
+                fields=["user", "tenant"], name="membership_unique_user_tenant"
+            ),
+            models.CheckConstraint(
+                condition=Q(joined_via__in=["founder", "invitation", "staff", "legacy"]),
+                name="membership_joined_via_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.tenant} ({self.role})"
+
+
+class Invitation(models.Model):
+    """A tenant admin's offer of membership to an email address, valid until its owner
+    accepts or declines it, an admin revokes it, or it expires. Only the token's SHA-256
+    digest is stored: the link in the email is the one copy of the token."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    #: Lower-cased: addresses are compared case-insensitively, as allauth stores them.
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Membership.Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = TenantQuerySet.as_manager()
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        REVOKED = "revoked"
+        EXPIRED = "expired"
+
+    #: Not yet answered nor revoked (it may still have expired: see ``status``).
+    OPEN = Q(accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=Q(
+                    accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True
+                ),
+                name="invitation_one_open_per_email",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True, declined_at__isnull=True)
+                | Q(accepted_at__isnull=True, revoked_at__isnull=True)
+                | Q(declined_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_closed_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["email"], name="invitation_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.tenant} ({self.role})"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.declined_at:
+            return self.Status.DECLINED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING
 
 
 class Person(models.Model):
