@@ -232,6 +232,8 @@ SEEDANCE = {
     "OUTPUT_COPY_WINDOW_SECONDS": env.int(
         "SEEDANCE_OUTPUT_COPY_WINDOW_SECONDS", default=2 * 24 * 3600
     ),
+    # How long an invitation to join a tenant can be accepted.
+    "INVITATION_TTL_SECONDS": env.int("SEEDANCE_INVITATION_TTL_SECONDS", default=7 * 24 * 3600),
     # Billing reserves each run against its tenant's caps; seedance never imports billing.
     "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }

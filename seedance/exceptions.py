@@ -71,6 +71,13 @@ class TenantChangeRefused(SeedanceError):
     code = "tenant_change_refused"
 
 
+class InvitationUnusable(SeedanceError):
+    """An invitation that grants nothing now: answered, revoked, expired, or addressed to
+    someone other than the account trying to use it."""
+
+    code = "invitation_unusable"
+
+
 class CallbackRejected(SeedanceError):
     """A Runflow callback failed signature verification."""
 

@@ -21,3 +21,8 @@ run_delivered = Signal()
 #: Sent inside the transaction that marks a succeeded run's outputs unavailable (the copy
 #: failed for good), with ``run``: billing voids its usage row, so it is never pushed.
 run_undeliverable = Signal()
+
+#: Sent inside the transaction that makes a tenant in the portal, with ``tenant`` and
+#: ``founder`` (the User who made it and is its first admin): billing may take the
+#: founder's email for the tenant's Stripe customer. Receivers write rows only.
+tenant_created = Signal()

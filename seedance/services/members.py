@@ -1,61 +1,117 @@
-"""A tenant's members: add, invite, change role, remove.
+"""A tenant's members: invitations (made, accepted, declined, revoked), roles, removal.
 
-Refusals raise ``TenantChangeRefused`` with a message for the person.
+Nobody becomes a member without consent: an admin invites an address, and only an account
+that owns that address, verified, can accept. Refusals of an admin's request raise
+``TenantChangeRefused``; an invitation that cannot be used raises ``InvitationUnusable``.
 """
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.contrib.auth.forms import PasswordResetForm
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
-from seedance.exceptions import TenantChangeRefused
-from seedance.models import Membership, Tenant
+from seedance.conf import setting
+from seedance.exceptions import InvitationUnusable, TenantChangeRefused
+from seedance.models import Invitation, Membership, Tenant
+from seedance.services.keys import digest_of
 
-INVITE_SUBJECT_TEMPLATE = "seedance/portal/manage/invite_subject.html"
-INVITE_EMAIL_TEMPLATE = "seedance/portal/manage/invite_email.html"
+INVITATION_SUBJECT_TEMPLATE = "seedance/portal/invitations/email_subject.txt"
+INVITATION_BODY_TEMPLATE = "seedance/portal/invitations/email_body.txt"
+_TOKEN_BYTES = 32
 
 
 @dataclass(frozen=True)
-class MemberAdded:
-    membership: Membership
-    #: True when a new user was made (unusable password): they need an invitation email.
-    user_created: bool
+class IssuedInvitation:
+    invitation: Invitation
+    #: The token in the emailed link: never stored, only its digest.
+    token: str
 
 
-def member_add(*, tenant: Tenant, identifier: str, role: str) -> MemberAdded:
-    """Add a person by email address: their account if one exists, else a new one.
+def invitation_create(*, tenant: Tenant, email: str, role: str, actor: User) -> IssuedInvitation:
+    """Invite ``email`` to ``tenant`` as ``role`` and email them a link, once committed.
 
-    Email only, with the same outcome either way (added, and emailed a link), so a tenant
-    admin can neither pick platform accounts by username nor learn which addresses exist.
+    Refused for an address that is already a member's or already has an open invitation;
+    an expired one is closed (as revoked by ``actor``) so the address can be invited anew.
     """
-    identifier = identifier.strip()
-    if "@" not in identifier:
-        raise TenantChangeRefused("Give the person's email address.")
-    user_created = False
+    email = _valid_email(email)
+    if role not in Membership.Role.values:
+        raise TenantChangeRefused("Pick a role.")
+    if _is_member(tenant, email):
+        raise TenantChangeRefused(f"{email} is already a member of {tenant.name}.")
+    now = timezone.now()
+    token = secrets.token_urlsafe(_TOKEN_BYTES)
+    try:
+        with transaction.atomic():
+            Invitation.objects.for_tenant(tenant).filter(
+                Invitation.OPEN, email=email, expires_at__lte=now
+            ).update(revoked_at=now, revoked_by=actor)
+            invitation = Invitation.objects.create(
+                tenant=tenant,
+                email=email,
+                role=role,
+                invited_by=actor,
+                token_digest=digest_of(token),
+                expires_at=now + timedelta(seconds=int(setting("INVITATION_TTL_SECONDS"))),
+            )
+            transaction.on_commit(lambda: _send_invitation(invitation, token), robust=True)
+    except IntegrityError:
+        raise TenantChangeRefused(
+            f"{email} already has an open invitation: revoke it to send a new one."
+        ) from None
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+def invitation_accept(*, invitation_id: int, actor: User) -> Membership:
+    """Make ``actor`` a member on the invitation's terms, if it is theirs and still open.
+
+    Someone already a member keeps the role they have; the invitation is used up either way.
+    """
     with transaction.atomic():
-        user = _find_user(identifier)
-        if user is None:
-            user = User.objects.create_user(username=_free_username(identifier), email=identifier)
-            user_created = True
-        if Membership.objects.for_tenant(tenant).filter(user=user).exists():
-            raise TenantChangeRefused(f"{user.get_username()} is already a member.")
-        membership = Membership.objects.create(tenant=tenant, user=user, role=role)
-    return MemberAdded(membership=membership, user_created=user_created)
+        invitation = _usable(invitation_id, actor)
+        now = timezone.now()
+        membership = Membership.objects.filter(tenant=invitation.tenant, user=actor).first()
+        if membership is None:
+            membership = Membership.objects.create(
+                tenant=invitation.tenant,
+                user=actor,
+                role=invitation.role,
+                joined_via=Membership.JoinedVia.INVITATION,
+                last_used_at=now,
+            )
+        invitation.accepted_at, invitation.accepted_by = now, actor
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
 
 
-def member_invite_send(*, membership: Membership, request: HttpRequest) -> None:
-    """Email a password-set link through Django's PasswordResetForm (console in dev)."""
-    form = _InviteForm(user=membership.user, data={"email": membership.user.email})
-    if form.is_valid():
-        form.save(
-            request=request,
-            use_https=request.is_secure(),
-            subject_template_name=INVITE_SUBJECT_TEMPLATE,
-            email_template_name=INVITE_EMAIL_TEMPLATE,
-            extra_email_context={"tenant_name": membership.tenant.name},
-        )
+def invitation_decline(*, invitation_id: int, actor: User) -> Invitation:
+    """The invitee says no; only the address's owner may, as only they may accept."""
+    with transaction.atomic():
+        invitation = _usable(invitation_id, actor)
+        invitation.declined_at = timezone.now()
+        invitation.save(update_fields=["declined_at"])
+    return invitation
+
+
+def invitation_revoke(*, tenant: Tenant, invitation_id: int, actor: User) -> Invitation:
+    """A tenant admin withdraws an invitation not yet answered; its link then grants nothing."""
+    with transaction.atomic():
+        invitation = Invitation.objects.for_tenant(tenant).select_for_update().get(pk=invitation_id)
+        if invitation.accepted_at or invitation.declined_at:
+            raise TenantChangeRefused(f"{invitation.email} already answered this invitation.")
+        if invitation.revoked_at is None:
+            invitation.revoked_at, invitation.revoked_by = timezone.now(), actor
+            invitation.save(update_fields=["revoked_at", "revoked_by"])
+    return invitation
 
 
 def member_role_set(*, tenant: Tenant, membership_id: int, role: str) -> Membership:
@@ -79,18 +135,70 @@ def member_remove(*, tenant: Tenant, membership_id: int) -> Membership:
     return membership
 
 
-def _find_user(email: str) -> User | None:
-    """The one active account with this address (the oldest, if several share it)."""
-    return User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
+def verified_emails_of(user: User) -> set[str]:
+    """The addresses the person proved they own (allauth's verified EmailAddress rows)."""
+    return {
+        email.lower()
+        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }
 
 
-def _free_username(email: str) -> str:
-    base = email[:140]
-    candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+def _valid_email(email: str) -> str:
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise TenantChangeRefused("Give a valid email address, like ada@example.com.") from None
+    return email
+
+
+def _is_member(tenant: Tenant, email: str) -> bool:
+    return (
+        Membership.objects.for_tenant(tenant)
+        .filter(Q(user__email__iexact=email) | Q(user__emailaddress__email__iexact=email))
+        .exists()
+    )
+
+
+def _usable(invitation_id: int, actor: User) -> Invitation:
+    """The open invitation, locked, if ``actor`` owns its address verified; else refused."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation_id)
+    )
+    if invitation.email not in verified_emails_of(actor):
+        raise InvitationUnusable(
+            f"This invitation is for {invitation.email}. Sign in with the account that owns "
+            "that address (verified) to answer it."
+        )
+    status = invitation.status
+    if status != Invitation.Status.PENDING:
+        raise InvitationUnusable(_CLOSED_MESSAGES[status].format(tenant=invitation.tenant.name))
+    return invitation
+
+
+_CLOSED_MESSAGES = {
+    Invitation.Status.ACCEPTED: "This invitation to {tenant} was already accepted.",
+    Invitation.Status.DECLINED: "This invitation to {tenant} was declined.",
+    Invitation.Status.REVOKED: "This invitation to {tenant} was withdrawn by its admins.",
+    Invitation.Status.EXPIRED: "This invitation to {tenant} has expired: ask for a new one.",
+}
+
+
+def _send_invitation(invitation: Invitation, token: str) -> None:
+    inviter = invitation.invited_by
+    context = {
+        "invitation": invitation,
+        "tenant_name": invitation.tenant.name,
+        "inviter": (inviter.get_full_name() or inviter.get_username()) if inviter else "",
+        "inviter_email": inviter.email if inviter else "",
+        "role": Membership.Role(invitation.role).label,
+        "link": setting("PUBLIC_BASE_URL").rstrip("/") + reverse("portal:invitation", args=[token]),
+    }
+    subject = " ".join(render_to_string(INVITATION_SUBJECT_TEMPLATE, context).split())
+    body = render_to_string(INVITATION_BODY_TEMPLATE, context)
+    send_mail(subject, body, None, [invitation.email])
 
 
 def _locked_membership(tenant: Tenant, membership_id: int) -> Membership:
@@ -113,14 +221,3 @@ def _refuse_if_last_admin(tenant: Tenant, membership: Membership) -> None:
         raise TenantChangeRefused(
             "A tenant needs at least one admin: make someone else an admin first."
         )
-
-
-class _InviteForm(PasswordResetForm):
-    """PasswordResetForm skips users without a usable password; an invitee has none yet."""
-
-    def __init__(self, *, user: User, data: dict[str, str]) -> None:
-        super().__init__(data=data)
-        self._user = user
-
-    def get_users(self, email: str) -> list[User]:
-        return [self._user] if self._user.is_active and self._user.email else []
