@@ -22,6 +22,7 @@ from seedance.admin_views import ModerationDecisionForm, staff_output_file
 from seedance.inbound import admin as inbound_admin  # noqa: F401 - registers the delivery lists
 from seedance.models import (
     ApiKey,
+    Invitation,
     Membership,
     ModerationDecision,
     OutputFile,
@@ -35,16 +36,38 @@ PROMPT_EXCERPT_CHARS = 80
 
 
 class MembershipInline(admin.TabularInline[Membership, Tenant]):
+    """Staff may add people directly; such memberships record that staff made them."""
+
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    fields = ["user", "role", "joined_via", "created_at", "last_used_at"]
+    readonly_fields = ["joined_via", "created_at", "last_used_at"]
+
+
+class InvitationInline(admin.TabularInline[Invitation, Tenant]):
+    """Read-only: invitations are made in the portal, which emails the one copy of the link."""
+
+    model = Invitation
+    extra = 0
+    fields = readonly_fields = ("email", "role", "invited_by", "created_at", "expires_at", "answer")
+
+    def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="status")
+    def answer(self, invitation: Invitation) -> str:
+        return invitation.status
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin[Tenant]):
     list_display = ["slug", "name", "created_at"]
     search_fields = ["slug", "name"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, InvitationInline]
 
 
 @admin.register(ApiKey)

@@ -66,10 +66,21 @@ class Membership(models.Model):
         return f"{self.user} in {self.tenant} ({self.role})"
 
 
+#: An invitation not yet answered nor revoked (it may still have expired: see ``status``).
+INVITATION_OPEN = Q(accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True)
+
+
 class Invitation(models.Model):
     """A tenant admin's offer of membership to an email address, valid until its owner
     accepts or declines it, an admin revokes it, or it expires. Only the token's SHA-256
     digest is stored: the link in the email is the one copy of the token."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        REVOKED = "revoked"
+        EXPIRED = "expired"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
     #: Lower-cased: addresses are compared case-insensitively, as allauth stores them.
@@ -93,23 +104,11 @@ class Invitation(models.Model):
 
     objects = TenantQuerySet.as_manager()
 
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        ACCEPTED = "accepted"
-        DECLINED = "declined"
-        REVOKED = "revoked"
-        EXPIRED = "expired"
-
-    #: Not yet answered nor revoked (it may still have expired: see ``status``).
-    OPEN = Q(accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True)
-
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "email"],
-                condition=Q(
-                    accepted_at__isnull=True, declined_at__isnull=True, revoked_at__isnull=True
-                ),
+                condition=INVITATION_OPEN,
                 name="invitation_one_open_per_email",
             ),
             models.CheckConstraint(

@@ -1,8 +1,11 @@
-"""Reads for the API and the portal: every one takes ``tenant=`` and scopes through it, and
-every run comes with the status the tenant is shown (``seedance.public_status``)."""
+"""Reads for the API and the portal: every read of tenant data takes ``tenant=`` and scopes
+through it, and every run comes with the status the tenant is shown
+(``seedance.public_status``)."""
 
 from uuid import UUID
 
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from seedance.models import Run, Tenant
@@ -16,3 +19,13 @@ def run_list(*, tenant: Tenant) -> "QuerySet[Run]":
 def run_get(*, tenant: Tenant, run_id: UUID | str) -> Run:
     """Raises Run.DoesNotExist (a 404) for another tenant's run, same as for no run."""
     return run_list(tenant=tenant).get(pk=run_id)
+
+
+def verified_emails_of(*, user: User) -> set[str]:
+    """The addresses the person proved they own (allauth's verified addresses), lower-cased."""
+    return {
+        email.lower()
+        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }

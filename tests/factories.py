@@ -95,3 +95,13 @@ def store_copies(run: Run) -> None:
         OutputFile.objects.filter(pk=record.pk).update(
             file=name, size=len(MP4_BYTES), copied_at=now
         )
+
+
+def make_person(username: str, email: str, password: str | None = None) -> Any:
+    """An account as allauth leaves it after sign-up and confirmation: its address verified."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user(username, email, password)
+    EmailAddress.objects.create(user=user, email=email.lower(), verified=True, primary=True)
+    return user

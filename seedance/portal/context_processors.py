@@ -1,6 +1,6 @@
-"""``membership`` and ``memberships`` for pages that are not portal views (the auth pages),
-so the layout's navigation works everywhere. Lazy: no query unless a template reads them,
-and a portal view's own context takes precedence."""
+"""``membership`` for pages that are not portal views (the account pages, onboarding), so
+the layout's navigation works everywhere. Lazy: no query unless a template reads it, and a
+portal view's own context takes precedence. None when the person works in no tenant yet."""
 
 from typing import Any
 
@@ -15,17 +15,11 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    resolved: dict[str, Any] = {}
 
-    def value(key: str) -> Any:
-        if not resolved:
-            try:
-                resolved.update(portal_context(request))
-            except PermissionDenied:
-                resolved.update(membership=None, memberships=[])
-        return resolved[key]
+    def membership() -> Any:
+        try:
+            return portal_context(request)["membership"]
+        except PermissionDenied:
+            return None
 
-    return {
-        "membership": SimpleLazyObject(lambda: value("membership")),
-        "memberships": SimpleLazyObject(lambda: value("memberships")),
-    }
+    return {"membership": SimpleLazyObject(membership)}

@@ -94,3 +94,14 @@ def _seed(text: str) -> object:
         return int(text)
     except ValueError:
         return text  # parse_run_input reports it: "Must be an integer."
+
+
+class TenantCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Tenant name",
+        max_length=200,
+        help_text="Your company or project; you can rename it later.",
+        widget=forms.TextInput(attrs={"id": "tenant-name", "autocomplete": "organization"}),
+    )
+    #: One per form shown: a reload that resubmits it makes no second tenant.
+    nonce = forms.CharField(max_length=64, widget=forms.HiddenInput)

@@ -14,17 +14,17 @@ class ApiKeyCreateForm(forms.Form):
     )
 
 
-class MemberAddForm(forms.Form):
-    identifier = forms.CharField(
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
         label="Email",
         max_length=254,
-        help_text="They get an email with a link to sign in (new people set a password).",
-        widget=forms.TextInput(attrs={"id": "member-identifier", "autocomplete": "off"}),
+        help_text="They get an email naming you and this tenant; they join once they accept.",
+        widget=forms.EmailInput(attrs={"id": "invite-email", "autocomplete": "off"}),
     )
     role = forms.ChoiceField(
         choices=Membership.Role.choices,
         initial=Membership.Role.MEMBER,
-        widget=forms.Select(attrs={"id": "member-role"}),
+        widget=forms.Select(attrs={"id": "invite-role"}),
     )
 
 

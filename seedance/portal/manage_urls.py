@@ -18,5 +18,10 @@ urlpatterns = [
         views.MemberRemoveView.as_view(),
         name="member-remove",
     ),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        views.InvitationRevokeView.as_view(),
+        name="invitation-revoke",
+    ),
     path("settings/", views.TenantSettingsView.as_view(), name="tenant-settings"),
 ]

@@ -14,18 +14,19 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from seedance.exceptions import TenantChangeRefused
-from seedance.models import ApiKey, Membership
+from seedance.models import ApiKey, Invitation, Membership
 from seedance.portal.access import PortalMixin
 from seedance.portal.manage_forms import (
     ApiKeyCreateForm,
-    MemberAddForm,
+    InvitationForm,
     MemberRoleForm,
     TenantSettingsForm,
 )
+from seedance.portal.selectors import invitations_open
 from seedance.services.keys import api_key_issue, api_key_revoke
 from seedance.services.members import (
-    member_add,
-    member_invite_send,
+    invitation_create,
+    invitation_revoke,
     member_remove,
     member_role_set,
 )
@@ -94,33 +95,55 @@ class KeyRevokeView(PortalMixin, AdminOnlyMixin, View):
 
 
 class MembersView(PortalMixin, AdminOnlyMixin, TemplateView):
+    """The tenant's members, its invitations not yet answered, and the invite form."""
+
     portal_section = "manage"
     template_name = "seedance/portal/manage/members.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", MemberAddForm())
+        tenant = self.membership.tenant
+        context.setdefault("form", InvitationForm())
         context["members"] = (
-            Membership.objects.for_tenant(self.membership.tenant)
-            .select_related("user")
-            .order_by("user__username")
+            Membership.objects.for_tenant(tenant).select_related("user").order_by("user__username")
         )
+        context["invitations"] = invitations_open(tenant=tenant)
         context["roles"] = Membership.Role.choices
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = MemberAddForm(request.POST)
+        form = InvitationForm(request.POST)
         if form.is_valid():
             try:
-                added = member_add(tenant=self.membership.tenant, **form.cleaned_data)
+                issued = invitation_create(
+                    tenant=self.membership.tenant, actor=self.membership.user, **form.cleaned_data
+                )
             except TenantChangeRefused as refused:
-                form.add_error("identifier", refused.message)
+                form.add_error("email", refused.message)
             else:
-                member_invite_send(membership=added.membership, request=request)
-                email = added.membership.user.email
-                messages.success(request, f"Added {email}: we emailed them a sign-in link.")
+                invitation = issued.invitation
+                messages.success(
+                    request,
+                    f"Invited {invitation.email}: they join once they accept "
+                    f"(the invitation expires {invitation.expires_at:%b %-d, %Y %H:%M} UTC).",
+                )
                 return redirect("portal:members")
         return self.render_to_response(self.get_context_data(form=form))
+
+
+class InvitationRevokeView(PortalMixin, AdminOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, invitation_id: int) -> HttpResponse:
+        tenant = self.membership.tenant
+        target = get_object_or_404(Invitation.objects.for_tenant(tenant), pk=invitation_id)
+        try:
+            invitation_revoke(tenant=tenant, invitation_id=target.pk, actor=self.membership.user)
+        except TenantChangeRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, f"Invitation to {target.email} revoked.")
+        return redirect("portal:members")
 
 
 class MemberRoleView(PortalMixin, AdminOnlyMixin, View):

@@ -4,10 +4,14 @@ the status the tenant is shown (``seedance.public_status``), as the API shows it
 from datetime import timedelta
 from statistics import median
 
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from seedance.models import Membership, Run
+from seedance.models import INVITATION_OPEN, Invitation, Membership, Run, Tenant
 from seedance.public_status import public_status_counts, with_public_status
+from seedance.selectors import verified_emails_of
+from seedance.services.keys import digest_of
 from seedance.states import RunStatus
 
 ETA_SAMPLE_SIZE = 20
@@ -15,6 +19,39 @@ HELD = "held"
 #: The status filters of the runs list; "held" is a succeeded run waiting for review.
 LIST_FILTERS = (*RunStatus.values, HELD)
 _HELD = Q(public_status=RunStatus.SUCCEEDED, moderation=Run.Moderation.PENDING)
+
+
+def invitations_pending_for(*, user: User) -> list[Invitation]:
+    """Open, unexpired invitations to the addresses the person has verified."""
+    emails = verified_emails_of(user=user)
+    if not emails:
+        return []
+    return list(
+        Invitation.objects.filter(INVITATION_OPEN, email__in=emails, expires_at__gt=timezone.now())
+        .exclude(tenant__memberships__user=user)
+        .select_related("tenant", "invited_by")
+        .order_by("-created_at")
+    )
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    if not token or len(token) > 128:
+        return None
+    return (
+        Invitation.objects.select_related("tenant", "invited_by")
+        .filter(token_digest=digest_of(token))
+        .first()
+    )
+
+
+def invitations_open(*, tenant: Tenant) -> "QuerySet[Invitation]":
+    """The tenant's unanswered invitations, expired ones included (re-inviting closes them)."""
+    return (
+        Invitation.objects.for_tenant(tenant)
+        .filter(INVITATION_OPEN)
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
 
 
 def runs_visible_to(membership: Membership) -> "QuerySet[Run]":

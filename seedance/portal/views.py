@@ -1,23 +1,21 @@
 """Portal pages: thin views over forms, selectors and services.
 
 Every view goes through ``PortalMixin`` (sign-in plus the membership check of
-``seedance.tenancy.current_membership``), and every run is looked up inside
+``seedance.portal.access.current_membership``), and every run is looked up inside
 ``runs_visible_to(membership)``, so a run out of scope is a 404 like a missing one.
 """
 
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -39,25 +37,8 @@ from seedance.run_input import parse_run_input
 from seedance.services.runs import run_cancel, run_create
 from seedance.services.tenants import person_for
 from seedance.states import RunStatus
-from seedance.tenancy import switch_tenant
 
 RUNS_PER_PAGE = 20
-
-
-class HomeView(PortalMixin, View):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return redirect("portal:run-list")
-
-
-class SwitchTenantView(PortalMixin, View):
-    """POST ``tenant``: work in that tenant from now on (404 if not a member)."""
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        try:
-            switch_tenant(request, int(request.POST.get("tenant", "")))
-        except (ValueError, OverflowError, Membership.DoesNotExist):
-            raise Http404("No such tenant.") from None
-        return HttpResponseRedirect(_back_after_switch(request))
 
 
 class RunCreateView(PortalMixin, TemplateView):
@@ -241,22 +222,6 @@ def _visible_run_or_404(membership: Membership, run_id: UUID | str) -> Run:
     except ValueError:
         raise Http404("No such run.") from None
     return get_object_or_404(runs_visible_to(membership).select_related("tenant"), pk=pk)
-
-
-def _back_after_switch(request: HttpRequest) -> str:
-    """Back where the person was, unless that page belongs to one object of the old
-    tenant (a run page would now be a 404): then the runs list."""
-    fallback = reverse("portal:run-list")
-    target = request.POST.get("next") or request.headers.get("referer", "")
-    if not target or not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return fallback
-    try:
-        match = resolve(urlparse(target).path)
-    except Resolver404:
-        return fallback
-    return fallback if match.kwargs else target
 
 
 def _duration_text(value: timedelta) -> str:

@@ -9,7 +9,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -22,7 +21,8 @@ from django.utils import timezone
 
 from seedance.conf import setting
 from seedance.exceptions import InvitationUnusable, TenantChangeRefused
-from seedance.models import Invitation, Membership, Tenant
+from seedance.models import INVITATION_OPEN, Invitation, Membership, Tenant
+from seedance.selectors import verified_emails_of
 from seedance.services.keys import digest_of
 
 INVITATION_SUBJECT_TEMPLATE = "seedance/portal/invitations/email_subject.txt"
@@ -53,7 +53,7 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: User) -> 
     try:
         with transaction.atomic():
             Invitation.objects.for_tenant(tenant).filter(
-                Invitation.OPEN, email=email, expires_at__lte=now
+                INVITATION_OPEN, email=email, expires_at__lte=now
             ).update(revoked_at=now, revoked_by=actor)
             invitation = Invitation.objects.create(
                 tenant=tenant,
@@ -135,16 +135,6 @@ def member_remove(*, tenant: Tenant, membership_id: int) -> Membership:
     return membership
 
 
-def verified_emails_of(user: User) -> set[str]:
-    """The addresses the person proved they own (allauth's verified EmailAddress rows)."""
-    return {
-        email.lower()
-        for email in EmailAddress.objects.filter(user=user, verified=True).values_list(
-            "email", flat=True
-        )
-    }
-
-
 def _valid_email(email: str) -> str:
     email = email.strip().lower()
     try:
@@ -167,7 +157,7 @@ def _usable(invitation_id: int, actor: User) -> Invitation:
     invitation = (
         Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation_id)
     )
-    if invitation.email not in verified_emails_of(actor):
+    if invitation.email not in verified_emails_of(user=actor):
         raise InvitationUnusable(
             f"This invitation is for {invitation.email}. Sign in with the account that owns "
             "that address (verified) to answer it."
@@ -178,7 +168,7 @@ def _usable(invitation_id: int, actor: User) -> Invitation:
     return invitation
 
 
-_CLOSED_MESSAGES = {
+_CLOSED_MESSAGES: dict[str, str] = {
     Invitation.Status.ACCEPTED: "This invitation to {tenant} was already accepted.",
     Invitation.Status.DECLINED: "This invitation to {tenant} was declined.",
     Invitation.Status.REVOKED: "This invitation to {tenant} was withdrawn by its admins.",
