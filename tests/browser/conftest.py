@@ -68,8 +68,9 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 def sign_in(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """allauth's sign-in form; ``username`` may be the account's email as well."""
     page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)

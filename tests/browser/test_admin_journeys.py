@@ -13,6 +13,7 @@ from seedance.sandbox import SandboxServer
 from seedance.services.runs import run_create
 from seedance.services.submission import run_submit
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
+from tests.factories import make_person
 from tests.fixtures.services import wait_for_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,7 +23,7 @@ def test_tenant_admin_creates_a_key_uses_it_and_revokes_it(
     page: Any, live_server: Any, django_user_model: Any
 ) -> None:
     tenant = Tenant.objects.create(slug="orbit", name="Orbit Apps")
-    admin = django_user_model.objects.create_user("ada", "ada@example.com", PASSWORD)
+    admin = make_person("ada", "ada@example.com", PASSWORD)
     Membership.objects.create(user=admin, tenant=tenant, role=Membership.Role.ADMIN)
     sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/manage/keys/")

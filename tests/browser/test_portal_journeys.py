@@ -7,14 +7,15 @@ import pytest
 from seedance.models import Membership, Run, Tenant
 from seedance.sandbox import SandboxServer
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
+from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def person(django_user_model: Any) -> Any:
+def person(db: None) -> Any:
     tenant = Tenant.objects.create(slug="lumen", name="Lumen Studio")
-    user = django_user_model.objects.create_user("maya", "maya@example.com", PASSWORD)
+    user = make_person("maya", "maya@example.com", PASSWORD)
     Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.ADMIN)
     return user
 

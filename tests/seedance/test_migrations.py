@@ -68,3 +68,46 @@ def test_run_delivery_marks_succeeded_runs_with_every_file_copied_delivered(
         failed.pk: "pending",
     }
     assert Migrated.objects.get(pk=copied.pk).delivered_at == now
+
+
+BEFORE_JOINED_VIA = [("seedance", "0010_tenant_uuid_unique")]
+AFTER_JOINED_VIA = [("seedance", "0013_invitations")]
+
+
+@pytest.fixture
+def before_joined_via(transactional_db: None) -> Iterator[Any]:
+    """The schema before memberships recorded how they came to be; the latest afterwards."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_JOINED_VIA)
+    yield executor.loader.project_state(BEFORE_JOINED_VIA).apps
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_memberships_made_before_invitations_needed_consent_are_marked_legacy(
+    before_joined_via: Any,
+) -> None:
+    apps = before_joined_via
+    Tenant, Membership = (apps.get_model("seedance", n) for n in ("Tenant", "Membership"))
+    User = apps.get_model("auth", "User")
+    tenant = Tenant.objects.create(slug="acme", name="Acme")
+    old = [
+        Membership.objects.create(
+            tenant=tenant, user=User.objects.create(username=name), role=role
+        ).pk
+        for name, role in (("ada", "admin"), ("bob", "member"))
+    ]
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER_JOINED_VIA)
+    migrated = executor.loader.project_state(AFTER_JOINED_VIA).apps
+    Migrated = migrated.get_model("seedance", "Membership")
+
+    rows = dict(Migrated.objects.values_list("pk", "joined_via"))
+    assert rows == {pk: "legacy" for pk in old}
+    assert list(Migrated.objects.values_list("last_used_at", flat=True)) == [None, None]
+    newcomer = Migrated.objects.create(
+        tenant_id=tenant.pk,
+        user_id=migrated.get_model("auth", "User").objects.create(username="cy").pk,
+    )
+    assert newcomer.joined_via == "staff"  # a row made outside the portal is staff's doing

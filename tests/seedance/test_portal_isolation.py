@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from seedance.models import Membership, Run, Tenant
 from seedance.states import RunStatus
@@ -124,18 +125,18 @@ def test_switching_to_a_tenant_you_do_not_belong_to_is_404(
 def test_switching_tenants_shows_that_tenants_runs(
     client: Client, member: Any, tenant: Tenant, other_tenant: Tenant
 ) -> None:
+    Membership.objects.filter(user=member).update(last_used_at=timezone.now())
     Membership.objects.create(user=member, tenant=other_tenant, role=Membership.Role.MEMBER)
     here = make_run(tenant, created_by=member)
     there = make_run(other_tenant, created_by=member)
     client.force_login(member)
-    assert listed(client) == {here.pk}  # Acme sorts before Globex
-    page = client.get(LIST_URL).content.decode()
-    assert 'id="tenant-switch"' in page
+    assert listed(client) == {here.pk}  # the tenant used last
+    page = client.get(reverse("portal:switch-tenant")).content.decode()
+    assert f'name="tenant" value="{other_tenant.pk}"' in page
 
     response = client.post(
         reverse("portal:switch-tenant"),
-        {"tenant": other_tenant.pk},
-        HTTP_REFERER=f"http://testserver{reverse('portal:run-detail', args=[here.pk])}",
+        {"tenant": other_tenant.pk, "next": reverse("portal:run-detail", args=[here.pk])},
     )
     assert response.status_code == 302
     assert response["Location"] == LIST_URL  # not back to a run of the old tenant
@@ -148,9 +149,9 @@ def test_switch_goes_back_to_the_page_you_were_on(
 ) -> None:
     Membership.objects.create(user=member, tenant=other_tenant)
     client.force_login(member)
-    back = f"http://testserver{reverse('portal:run-create')}"
+    back = reverse("portal:run-create")
     response = client.post(
-        reverse("portal:switch-tenant"), {"tenant": other_tenant.pk}, HTTP_REFERER=back
+        reverse("portal:switch-tenant"), {"tenant": other_tenant.pk, "next": back}
     )
     assert response["Location"] == back
 
@@ -162,5 +163,8 @@ def test_removed_membership_loses_access_at_the_next_request(
     client.force_login(member)
     assert client.get(reverse("portal:run-detail", args=[run.pk])).status_code == 200
     Membership.objects.filter(user=member).delete()
-    assert client.get(reverse("portal:run-detail", args=[run.pk])).status_code == 403
+    response = client.get(reverse("portal:run-detail", args=[run.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:home")  # to make a tenant or be invited
+    assert run.prompt not in client.get(reverse("portal:home"), follow=True).content.decode()
     assert not Run.objects.filter(pk=run.pk, status=RunStatus.CANCELED).exists()

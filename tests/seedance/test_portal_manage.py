@@ -8,8 +8,9 @@ from django.core import mail
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from seedance.models import ApiKey, Membership, Tenant
+from seedance.models import ApiKey, Invitation, Membership, Tenant
 from seedance.services.keys import api_key_issue
+from seedance.services.members import invitation_create
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +33,17 @@ def member_user(django_user_model: Any, tenant: Tenant) -> Any:
 def admin_client(client: Any, admin_user: Any) -> Any:
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture
+def post_invite(admin_client: Any, django_capture_on_commit_callbacks: Any) -> Any:
+    """POST the invite form as the admin; what the service defers to commit (the email) runs."""
+
+    def post(email: str, role: str = "member") -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return admin_client.post(reverse("portal:members"), {"email": email, "role": role})
+
+    return post
 
 
 def new_key_secret(html: str) -> str:
@@ -84,53 +96,62 @@ def test_key_name_is_required(admin_client: Any, tenant: Tenant) -> None:
     assert not ApiKey.objects.filter(tenant=tenant).exists()
 
 
-def test_people_are_added_by_email_only_and_always_told(
-    admin_client: Any, tenant: Tenant, django_user_model: Any
+def test_inviting_by_email_makes_no_member_until_they_accept(
+    admin_client: Any, post_invite: Any, tenant: Tenant, django_user_model: Any
 ) -> None:
-    """No picking platform accounts by username, no telling which addresses exist."""
+    """The form invites; an existing account is not attached, a new address gets no account."""
     bob = django_user_model.objects.create_user(username="bob", email="bob@example.com")
-    refused = admin_client.post(reverse("portal:members"), {"identifier": "bob", "role": "member"})
-    assert refused.status_code == 200
+    assert post_invite("BOB@example.com", "admin").status_code == 302
+    assert post_invite("zoe@example.com").status_code == 302
     assert not Membership.objects.filter(tenant=tenant, user=bob).exists()
-    known = admin_client.post(
-        reverse("portal:members"), {"identifier": "BOB@example.com", "role": "admin"}
-    )
-    unknown = admin_client.post(
-        reverse("portal:members"), {"identifier": "zoe@example.com", "role": "member"}
-    )
-    assert Membership.objects.get(tenant=tenant, user=bob).role == "admin"
-    assert known.status_code == unknown.status_code == 302
+    assert not django_user_model.objects.filter(email="zoe@example.com").exists()
+    assert sorted((i.email, i.role) for i in Invitation.objects.for_tenant(tenant)) == [
+        ("bob@example.com", "admin"),
+        ("zoe@example.com", "member"),
+    ]
     assert sorted(message.to[0] for message in mail.outbox) == [
         "bob@example.com",
         "zoe@example.com",
     ]
+    page = admin_client.get(reverse("portal:members")).content.decode()
+    assert 'data-invitation="bob@example.com"' in page
+    assert 'data-invitation="zoe@example.com"' in page
 
 
-def test_add_new_email_creates_user_and_sends_a_password_link(
-    admin_client: Any, tenant: Tenant, django_user_model: Any
+def test_the_invitation_email_names_the_tenant_and_the_inviter(post_invite: Any) -> None:
+    post_invite("new@example.com")
+    (message,) = mail.outbox
+    assert message.to == ["new@example.com"]
+    assert "Acme" in message.subject and "ada" in message.subject
+    assert "ada (ada@example.com) invited you to join Acme" in message.body
+    assert "/invitations/" in message.body
+
+
+def test_inviting_a_bad_address_a_member_or_twice_is_a_field_error(
+    post_invite: Any, member_user: Any
 ) -> None:
-    response = admin_client.post(
-        reverse("portal:members"), {"identifier": "new@example.com", "role": "member"}
-    )
-    assert response.status_code == 302
-    user = django_user_model.objects.get(email="new@example.com")
-    assert not user.has_usable_password()
-    assert Membership.objects.filter(tenant=tenant, user=user).exists()
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["new@example.com"]
-    assert "/accounts/reset/" in mail.outbox[0].body
-    assert "Acme" in mail.outbox[0].subject
-
-
-def test_add_unknown_username_or_existing_member_is_a_field_error(
-    admin_client: Any, member_user: Any
-) -> None:
-    for identifier in ("nobody", "max"):
-        response = admin_client.post(
-            reverse("portal:members"), {"identifier": identifier, "role": "member"}
-        )
+    post_invite("zoe@example.com")
+    mail.outbox.clear()
+    for email in ("nobody", "max@example.com", "ZOE@example.com"):
+        response = post_invite(email)
         assert response.status_code == 200
-        assert "identifier" in response.context["form"].errors
+        assert "email" in response.context["form"].errors, email
+    assert Invitation.objects.count() == 1
+    assert mail.outbox == []
+
+
+def test_a_revoked_invitation_leaves_the_list(
+    admin_client: Any, post_invite: Any, tenant: Tenant
+) -> None:
+    post_invite("zoe@example.com")
+    invitation = Invitation.objects.get()
+    response = admin_client.post(reverse("portal:invitation-revoke", args=[invitation.pk]))
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    page = admin_client.get(reverse("portal:members")).content.decode()
+    assert "Invitation to zoe@example.com revoked." in page
+    assert 'data-invitation="zoe@example.com"' not in page
 
 
 def test_change_role(admin_client: Any, tenant: Tenant, member_user: Any) -> None:
@@ -189,7 +210,7 @@ def test_manage_hub_links_every_page(admin_client: Any) -> None:
         assert f'href="{reverse(name)}"' in html
 
 
-def manage_urls(key_id: int, membership_id: int) -> list[tuple[str, str]]:
+def manage_urls(key_id: int, membership_id: int, invitation_id: int) -> list[tuple[str, str]]:
     return [
         ("get", reverse("portal:manage")),
         ("get", reverse("portal:keys")),
@@ -199,6 +220,7 @@ def manage_urls(key_id: int, membership_id: int) -> list[tuple[str, str]]:
         ("post", reverse("portal:members")),
         ("post", reverse("portal:member-role", args=[membership_id])),
         ("post", reverse("portal:member-remove", args=[membership_id])),
+        ("post", reverse("portal:invitation-revoke", args=[invitation_id])),
         ("get", reverse("portal:tenant-settings")),
         ("post", reverse("portal:tenant-settings")),
         ("get", reverse("billing_portal:caps")),
@@ -210,13 +232,20 @@ def test_every_manage_url_is_404_for_a_member(
 ) -> None:
     key = api_key_issue(tenant=tenant, name="k").api_key
     admin_membership = Membership.objects.get(user=admin_user)
+    invitation = invitation_create(
+        tenant=tenant, email="zoe@example.com", role="member", actor=admin_user
+    ).invitation
     client.force_login(member_user)
-    for method, url in manage_urls(key.pk, admin_membership.pk):
-        response = getattr(client, method)(url, {"name": "x", "role": "member"})
+    for method, url in manage_urls(key.pk, admin_membership.pk, invitation.pk):
+        data = {"name": "x", "role": "member", "email": "eve@example.com"}
+        response = getattr(client, method)(url, data)
         assert response.status_code == 404, (method, url)
     key.refresh_from_db()
     assert key.revoked_at is None
     assert Membership.objects.filter(pk=admin_membership.pk).exists()
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    assert list(Invitation.objects.values_list("email", flat=True)) == ["zoe@example.com"]
 
 
 def test_another_tenants_objects_are_404(
@@ -225,14 +254,20 @@ def test_another_tenants_objects_are_404(
     foreign_key = api_key_issue(tenant=other_tenant, name="theirs").api_key
     stranger = django_user_model.objects.create_user(username="zed")
     foreign = Membership.objects.create(user=stranger, tenant=other_tenant, role="admin")
+    foreign_invitation = invitation_create(
+        tenant=other_tenant, email="zoe@example.com", role="member", actor=stranger
+    ).invitation
     for url in (
         reverse("portal:key-revoke", args=[foreign_key.pk]),
         reverse("portal:member-role", args=[foreign.pk]),
         reverse("portal:member-remove", args=[foreign.pk]),
+        reverse("portal:invitation-revoke", args=[foreign_invitation.pk]),
     ):
         assert admin_client.post(url, {"role": "member"}).status_code == 404, url
     foreign_key.refresh_from_db()
     foreign.refresh_from_db()
+    foreign_invitation.refresh_from_db()
+    assert foreign_invitation.revoked_at is None
     assert foreign_key.revoked_at is None
     assert foreign.role == "admin"
     assert "theirs" not in admin_client.get(reverse("portal:keys")).content.decode()
@@ -248,4 +283,4 @@ def test_forms_carry_csrf_tokens(admin_client: Any, tenant: Tenant) -> None:
 def test_manage_needs_sign_in(client: Any) -> None:
     response = client.get(reverse("portal:keys"))
     assert response.status_code == 302
-    assert "/accounts/login/" in response["Location"]
+    assert response["Location"].startswith(reverse("account_login"))
