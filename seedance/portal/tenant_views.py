@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -38,7 +39,7 @@ class HomeView(LoginRequiredMixin, View):
         except TenantNotChosen:
             return redirect("portal:switch-tenant")
         except NoMembership:
-            if invitations_pending_for(user=request.user):  # type: ignore[arg-type]
+            if invitations_pending_for(user=_person(request)):
                 return redirect("portal:switch-tenant")
             return redirect("portal:tenant-create")
         return redirect("portal:run-list")
@@ -62,7 +63,7 @@ class TenantCreateView(LoginRequiredMixin, TemplateView):
         if done.get("nonce") == nonce:
             return self._created(request, done["tenant"], new_key=None)
         try:
-            created = tenant_create(founder=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+            created = tenant_create(founder=_person(request), name=form.cleaned_data["name"])
         except TenantChangeRefused as refused:
             form.add_error("name", refused.message)
             return self.render_to_response(self.get_context_data(form=form))
@@ -91,20 +92,20 @@ class SwitchTenantView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        user = self.request.user
+        user = _person(self.request)
         try:
             working_in: Membership | None = current_membership(self.request)
         except (NoMembership, TenantNotChosen):
             working_in = None
         memberships = list(
             Membership.objects.select_related("tenant")
-            .filter(user=user)  # type: ignore[misc]
+            .filter(user=user)
             .order_by("-last_used_at", "tenant__name")
         )
         context.update(
             membership=working_in,
             memberships=memberships,
-            invitations=invitations_pending_for(user=user),  # type: ignore[arg-type]
+            invitations=invitations_pending_for(user=user),
             next=_safe_next(self.request, self.request.GET.get("next", "")),
         )
         return context
@@ -145,7 +146,7 @@ class InvitationAcceptView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, invitation_id: int) -> HttpResponse:
         try:
-            membership = invitation_accept(invitation_id=invitation_id, actor=request.user)  # type: ignore[arg-type]
+            membership = invitation_accept(invitation_id=invitation_id, actor=_person(request))
         except Invitation.DoesNotExist:
             raise Http404("No such invitation.") from None
         except InvitationUnusable as refused:
@@ -161,7 +162,7 @@ class InvitationDeclineView(LoginRequiredMixin, View):
 
     def post(self, request: HttpRequest, invitation_id: int) -> HttpResponse:
         try:
-            declined = invitation_decline(invitation_id=invitation_id, actor=request.user)  # type: ignore[arg-type]
+            declined = invitation_decline(invitation_id=invitation_id, actor=_person(request))
         except Invitation.DoesNotExist:
             raise Http404("No such invitation.") from None
         except InvitationUnusable as refused:
@@ -169,6 +170,12 @@ class InvitationDeclineView(LoginRequiredMixin, View):
             return redirect("portal:home")
         messages.success(request, f"You declined the invitation to {declined.tenant.name}.")
         return redirect("portal:home")
+
+
+def _person(request: HttpRequest) -> User:
+    """The signed-in account (these views are behind LoginRequiredMixin)."""
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:

@@ -185,7 +185,14 @@ def test_estimate_needs_sign_in_and_membership(client: Any, django_user_model: A
     url = reverse("billing_portal:estimate")
     assert client.get(url).status_code == 302
     client.force_login(django_user_model.objects.create_user(username="loner"))
-    assert client.get(url).status_code == 403
+    # No tenant: sent to the start (make one, or answer an invitation), never an estimate;
+    # the fragment is fetched by htmx, which is told to move the whole page.
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:home")
+    fragment = client.get(url, HTTP_HX_REQUEST="true")
+    assert fragment["HX-Redirect"] == reverse("portal:home")
+    assert "$" not in fragment.content.decode()
 
 
 def test_caps_form_saves_decimals_and_blank_is_no_cap(

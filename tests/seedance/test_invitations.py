@@ -93,7 +93,8 @@ def test_the_email_names_the_tenant_the_inviter_the_role_the_expiry_and_the_link
     issued = invite(tenant, admin, role="admin")
     (message,) = mail.outbox
     assert message.to == ["bob@example.com"]
-    assert "Acme" in message.subject and "ada" in message.subject
+    assert "Acme" in message.subject
+    assert "ada" in message.subject
     for text in ("Acme", "ada (ada@example.com)", "Tenant admin", "expires on"):
         assert text in message.body, text
     assert f"{issued.invitation.expires_at:%B} {issued.invitation.expires_at.day}" in message.body
@@ -110,10 +111,13 @@ def test_the_token_is_stored_only_as_its_digest(tenant: Tenant, admin: Any, invi
 def test_the_email_goes_out_only_once_the_invitation_is_committed(
     tenant: Tenant, admin: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
+    def invite_then_fail() -> None:
+        with transaction.atomic():
             invitation_create(tenant=tenant, email="bob@example.com", role="member", actor=admin)
             raise RuntimeError("rolled back")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        invite_then_fail()
     assert callbacks == []
     assert mail.outbox == []
     assert not Invitation.objects.exists()
@@ -184,7 +188,8 @@ def test_an_expired_invitation_grants_nothing_and_the_address_can_be_invited_aga
 
     new = invite(tenant, admin).invitation
     old.refresh_from_db()
-    assert old.revoked_at is not None and old.revoked_by == admin
+    assert old.revoked_at is not None
+    assert old.revoked_by == admin
     invitation_accept(invitation_id=new.pk, actor=bob)
     assert is_member(bob, tenant)
 
@@ -302,7 +307,8 @@ def test_a_closed_invitations_page_says_so_and_offers_no_answer(
     invitation_revoke(tenant=tenant, invitation_id=issued.invitation.pk, actor=admin)
     client.force_login(bob)
     page = client.get(reverse("portal:invitation", args=[issued.token])).content.decode()
-    assert 'id="invitation-closed"' in page and "withdrawn" in page
+    assert 'id="invitation-closed"' in page
+    assert "withdrawn" in page
     assert 'id="accept-invitation"' not in page
 
 

@@ -149,9 +149,11 @@ def test_the_create_page_shows_the_key_once_and_a_reload_makes_nothing_more(
 
     again = signed_in.post(CREATE_URL, form)  # the browser's reload resubmits the form
     html = again.content.decode()
-    assert shown_key(html) is None and secret not in html
+    assert shown_key(html) is None
+    assert secret not in html
     assert 'id="key-gone"' in html
-    assert Tenant.objects.count() == 1 and ApiKey.objects.count() == 1
+    assert Tenant.objects.count() == 1
+    assert ApiKey.objects.count() == 1
 
     tenant = Tenant.objects.get()
     listed = signed_in.get(reverse("portal:run-list"))

@@ -122,7 +122,8 @@ def test_the_invitation_email_names_the_tenant_and_the_inviter(post_invite: Any)
     post_invite("new@example.com")
     (message,) = mail.outbox
     assert message.to == ["new@example.com"]
-    assert "Acme" in message.subject and "ada" in message.subject
+    assert "Acme" in message.subject
+    assert "ada" in message.subject
     assert "ada (ada@example.com) invited you to join Acme" in message.body
     assert "/invitations/" in message.body
 
