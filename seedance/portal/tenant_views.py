@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -100,7 +101,7 @@ class SwitchTenantView(LoginRequiredMixin, TemplateView):
         memberships = list(
             Membership.objects.select_related("tenant")
             .filter(user=user)
-            .order_by("-last_used_at", "tenant__name")
+            .order_by(F("last_used_at").desc(nulls_last=True), "tenant__name")
         )
         context.update(
             membership=working_in,

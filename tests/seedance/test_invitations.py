@@ -2,13 +2,14 @@
 verified, accepts; a declined, revoked, expired or used invitation grants nothing."""
 
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -351,3 +352,68 @@ def test_a_new_person_signs_up_with_the_invited_address_and_becomes_a_member(
     client.post(reverse("portal:invitation-accept", args=[invitation.pk]))
     membership = Membership.objects.get(user__username="zoe")
     assert (membership.tenant, membership.joined_via) == (tenant, "invitation")
+
+
+def run_in_threads(count: int, work: Any) -> None:
+    barrier = threading.Barrier(count)
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            work()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_invitations_of_one_address_make_one(django_user_model: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("real parallel writers need PostgreSQL")
+    tenant = Tenant.objects.create(slug="acme", name="Acme")
+    admin = make_person("ada", "ada@example.com")
+    outcomes: list[str] = []
+
+    def invite_zoe() -> None:
+        try:
+            invitation_create(tenant=tenant, email="zoe@example.com", role="member", actor=admin)
+            outcomes.append("invited")
+        except TenantChangeRefused as refused:
+            outcomes.append(refused.message)
+
+    run_in_threads(8, invite_zoe)
+    assert sorted(outcomes) == sorted(
+        ["invited"]
+        + ["zoe@example.com already has an open invitation: revoke it to send a new one."] * 7
+    )
+    assert Invitation.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_accepts_of_one_invitation_make_one_member() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("real parallel writers need PostgreSQL")
+    tenant = Tenant.objects.create(slug="acme", name="Acme")
+    admin = make_person("ada", "ada@example.com")
+    zoe = make_person("zoe", "zoe@example.com")
+    invitation = invitation_create(
+        tenant=tenant, email="zoe@example.com", role="member", actor=admin
+    ).invitation
+    outcomes: list[str] = []
+
+    def accept() -> None:
+        try:
+            invitation_accept(invitation_id=invitation.pk, actor=zoe)
+            outcomes.append("accepted")
+        except InvitationUnusable:
+            outcomes.append("refused")
+
+    run_in_threads(6, accept)
+    assert sorted(outcomes) == ["accepted"] + ["refused"] * 5
+    assert Membership.objects.filter(user=zoe, tenant=tenant).count() == 1
