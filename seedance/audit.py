@@ -5,10 +5,11 @@ Call it inside the change's transaction (it refuses to run outside one), so the 
 commits or rolls back with the change it describes.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 
 from seedance.models import AuditEntry, Tenant
@@ -23,7 +24,7 @@ class Actor:
     in the portal is a tenant admin there)."""
 
     role: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     label: str = ""
 
     @classmethod
@@ -77,7 +78,7 @@ def audit_record(
     )
 
 
-def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
     """``{"field": {"before": old, "after": new}}`` for the fields that changed, as JSON."""
     return {
         name: {"before": _plain(before.get(name)), "after": _plain(value)}
@@ -93,7 +94,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _saved(user: AbstractBaseUser | AnonymousUser) -> AbstractBaseUser:
-    if not isinstance(user, AbstractBaseUser) or user.pk is None:
+def _saved(user: AbstractBaseUser | AnonymousUser) -> User:
+    if not isinstance(user, User) or user.pk is None:
         raise ValueError("An audited actor is a saved, signed-in account.")
     return user

@@ -15,7 +15,6 @@ from seedance.exceptions import TenantSuspended
 from seedance.models import ApiKey, Tenant
 from seedance.services.keys import api_key_authenticate
 
-
 SUSPENDED_MESSAGE = (
     "This tenant is suspended by the platform: its API keys are refused until it is resumed. "
     "Runs already in generation still finish."

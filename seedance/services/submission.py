@@ -57,9 +57,8 @@ def run_claim(
             never_sent = Q() if upstream_checked else Q(submit_attempts=0)
             run_cancel_for_suspension(run_id, only_if=waiting & never_sent)
             return None
-        claimed = (
-            Run.objects.filter(waiting, pk=run_id)
-            .update(claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1)
+        claimed = Run.objects.filter(waiting, pk=run_id).update(
+            claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1
         )
     return Run.objects.get(pk=run_id) if claimed else None
 
