@@ -66,6 +66,10 @@ class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
         "last_provision_error",
     ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """A billing row stays with its tenant (the audit entry names it)."""
+        return [*self.readonly_fields, *(["tenant"] if obj else [])]
+
     def save_model(self, request: HttpRequest, obj: TenantBilling, form: Any, change: bool) -> None:
         """Saved and audited in one transaction: a refused entry leaves the caps as they were."""
         before = {name: form.initial.get(name) for name in CAP_FIELDS} if change else {}

@@ -122,7 +122,7 @@ def test_revoke_all_is_one_update_and_names_every_key(tenant: Tenant, staff: Use
     assert entry.details == {"revoked": 2, "prefixes": [keys[1].prefix, keys[2].prefix]}
 
 
-def test_an_unchanged_user_who_was_deleted_is_still_named(tenant: Tenant, ada: User) -> None:
+def test_a_deleted_actor_is_still_named(tenant: Tenant, ada: User) -> None:
     api_key_issue(tenant=tenant, name="prod", actor=Actor.tenant_admin(ada))
     ada.delete()
     (entry,) = entries(Action.KEY_ISSUED)
