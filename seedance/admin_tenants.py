@@ -93,9 +93,21 @@ class TenantAdmin(admin.ModelAdmin[Tenant]):
     list_display = ["slug", "name", "suspended_at", "created_at"]
     list_filter = [("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["slug", "name"]
-    readonly_fields = ["suspended_at", "suspension_notice"]
+    readonly_fields = ["suspended_at", "suspension_reason", "suspension_notice"]
     inlines = [MembershipInline]
     actions = ["suspend_selected", "resume_selected", "revoke_all_keys"]
+
+    @admin.display(description="Suspension reason (staff only)")
+    def suspension_reason(self, tenant: Tenant) -> str:
+        if not tenant.is_suspended:
+            return "—"
+        entry = (
+            AuditEntry.objects.for_tenant(tenant)
+            .filter(action=Action.TENANT_SUSPENDED)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        return f"{entry.reason} ({entry.actor_label})" if entry else "—"
 
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
         before = {name: form.initial.get(name) for name in SETTINGS_FIELDS}

@@ -160,3 +160,11 @@ def test_the_audit_log_is_read_only_and_filtered(
     assert AuditEntry.objects.get(pk=entry.pk).reason == "audit"
     assert staff_client.get(f"{AUDIT}add/").status_code == 403
     assert staff_client.post(f"{AUDIT}{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_the_tenant_page_shows_staff_why_it_is_suspended(
+    staff_client: Client, tenant: Tenant
+) -> None:
+    act(staff_client, TENANTS, "suspend_selected", [tenant.pk], reason="fraud ring", notice="")
+    page = staff_client.get(f"{TENANTS}{tenant.pk}/change/").content.decode()
+    assert "fraud ring (stella)" in page
