@@ -234,6 +234,7 @@ SEEDANCE = {
     ),
     # How long an invitation to join a tenant can be accepted.
     "INVITATION_TTL_SECONDS": env.int("SEEDANCE_INVITATION_TTL_SECONDS", default=7 * 24 * 3600),
+    "SUPPORT_EMAIL": env.str("SEEDANCE_SUPPORT_EMAIL", default=""),
     # Billing reserves each run against its tenant's caps; seedance never imports billing.
     "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }

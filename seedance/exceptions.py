@@ -78,6 +78,12 @@ class InvitationUnusable(SeedanceError):
     code = "invitation_unusable"
 
 
+class TenantSuspended(SeedanceError):
+    """Staff suspended the tenant: its keys are known but refused (403, not a 401)."""
+
+    code = "tenant_suspended"
+
+
 class CallbackRejected(SeedanceError):
     """A Runflow callback failed signature verification."""
 

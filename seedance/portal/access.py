@@ -3,6 +3,9 @@
 ``current_membership`` is the one place the tenant is chosen: the session's tenant if the
 person still belongs to it, else the one they used last, else their only one. Someone with
 several tenants and no history chooses on a page; nothing is picked by name or id order.
+A suspended tenant's pages all answer with one page saying so (403); the views a person
+needs to leave it set ``allowed_while_suspended`` (or, like the tenant switcher, need no
+tenant at all).
 """
 
 from datetime import timedelta
@@ -13,11 +16,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
+from seedance.conf import setting
 from seedance.models import Membership
 
 SESSION_TENANT_KEY = "seedance_tenant_id"
@@ -110,6 +115,7 @@ class PortalMixin(LoginRequiredMixin):
     request: HttpRequest
     #: The main menu's entry this page belongs to (seedance.portal.extensions.NavLink.key).
     portal_section = ""
+    allowed_while_suspended = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
@@ -119,6 +125,8 @@ class PortalMixin(LoginRequiredMixin):
         except (NoMembership, TenantNotChosen) as refusal:
             return not_working_in_a_tenant(request, refusal)
         self.membership = self._portal_context["membership"]
+        if self.membership.tenant.is_suspended and not self.allowed_while_suspended:
+            return suspended_response(request, self._portal_context)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -126,3 +134,17 @@ class PortalMixin(LoginRequiredMixin):
         context.update(self._portal_context)
         context.setdefault("portal_section", self.portal_section)
         return context
+
+
+SUSPENDED_TEMPLATE = "seedance/portal/suspended.html"
+
+
+def suspended_response(request: HttpRequest, context: dict[str, Any]) -> TemplateResponse:
+    """What every page of a suspended tenant shows: that it is, the note staff left for its
+    members (staff's own reason stays in the audit log), and whom to ask."""
+    return TemplateResponse(
+        request,
+        SUSPENDED_TEMPLATE,
+        {**context, "support_email": setting("SUPPORT_EMAIL")},
+        status=403,
+    )

@@ -24,4 +24,5 @@ urlpatterns = [
         name="invitation-revoke",
     ),
     path("settings/", views.TenantSettingsView.as_view(), name="tenant-settings"),
+    path("audit/", views.AuditLogView.as_view(), name="audit-log"),
 ]

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from seedance.audit import Action, Actor, audit_record
 from seedance.conf import setting
 from seedance.exceptions import InvitationUnusable, TenantChangeRefused
 from seedance.models import INVITATION_OPEN, Invitation, Membership, Tenant
@@ -37,7 +38,9 @@ class IssuedInvitation:
     token: str
 
 
-def invitation_create(*, tenant: Tenant, email: str, role: str, actor: User) -> IssuedInvitation:
+def invitation_create(
+    *, tenant: Tenant, email: str, role: str, actor: Actor, reason: str = ""
+) -> IssuedInvitation:
     """Invite ``email`` to ``tenant`` as ``role`` and email them a link, once committed.
 
     Refused for an address that is already a member's or already has an open invitation;
@@ -54,14 +57,22 @@ def invitation_create(*, tenant: Tenant, email: str, role: str, actor: User) -> 
         with transaction.atomic():
             Invitation.objects.for_tenant(tenant).filter(
                 INVITATION_OPEN, email=email, expires_at__lte=now
-            ).update(revoked_at=now, revoked_by=actor)
+            ).update(revoked_at=now, revoked_by=actor.user)
             invitation = Invitation.objects.create(
                 tenant=tenant,
                 email=email,
                 role=role,
-                invited_by=actor,
+                invited_by=actor.user,
                 token_digest=digest_of(token),
                 expires_at=now + timedelta(seconds=int(setting("INVITATION_TTL_SECONDS"))),
+            )
+            audit_record(
+                action=Action.INVITATION_SENT,
+                actor=actor,
+                tenant=tenant,
+                target=email,
+                reason=reason,
+                details={"role": role, "expires_at": invitation.expires_at.isoformat()},
             )
             transaction.on_commit(lambda: _send_invitation(invitation, token), robust=True)
     except IntegrityError:
@@ -90,6 +101,13 @@ def invitation_accept(*, invitation_id: int, actor: User) -> Membership:
             )
         invitation.accepted_at, invitation.accepted_by = now, actor
         invitation.save(update_fields=["accepted_at", "accepted_by"])
+        audit_record(
+            action=Action.INVITATION_ACCEPTED,
+            actor=Actor.member(actor),
+            tenant=invitation.tenant,
+            target=_member_label(membership),
+            details={"email": invitation.email, "role": membership.role},
+        )
     return membership
 
 
@@ -102,37 +120,74 @@ def invitation_decline(*, invitation_id: int, actor: User) -> Invitation:
     return invitation
 
 
-def invitation_revoke(*, tenant: Tenant, invitation_id: int, actor: User) -> Invitation:
+def invitation_revoke(
+    *, tenant: Tenant, invitation_id: int, actor: Actor, reason: str = ""
+) -> Invitation:
     """A tenant admin withdraws an invitation not yet answered; its link then grants nothing."""
     with transaction.atomic():
         invitation = Invitation.objects.for_tenant(tenant).select_for_update().get(pk=invitation_id)
         if invitation.accepted_at or invitation.declined_at:
             raise TenantChangeRefused(f"{invitation.email} already answered this invitation.")
         if invitation.revoked_at is None:
-            invitation.revoked_at, invitation.revoked_by = timezone.now(), actor
+            invitation.revoked_at, invitation.revoked_by = timezone.now(), actor.user
             invitation.save(update_fields=["revoked_at", "revoked_by"])
+            audit_record(
+                action=Action.INVITATION_REVOKED,
+                actor=actor,
+                tenant=tenant,
+                target=invitation.email,
+                reason=reason,
+                details={"role": invitation.role},
+            )
     return invitation
 
 
-def member_role_set(*, tenant: Tenant, membership_id: int, role: str) -> Membership:
+def member_role_set(
+    *, tenant: Tenant, membership_id: int, role: str, actor: Actor, reason: str = ""
+) -> Membership:
     """Change a member's role; the tenant always keeps at least one admin."""
     with transaction.atomic():
         membership = _locked_membership(tenant, membership_id)
         if membership.role == Membership.Role.ADMIN and role != Membership.Role.ADMIN:
             _refuse_if_last_admin(tenant, membership)
+        before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        if before != role:
+            audit_record(
+                action=Action.MEMBER_ROLE_CHANGED,
+                actor=actor,
+                tenant=tenant,
+                target=_member_label(membership),
+                reason=reason,
+                details={"role": {"before": before, "after": role}},
+            )
     return membership
 
 
-def member_remove(*, tenant: Tenant, membership_id: int) -> Membership:
+def member_remove(
+    *, tenant: Tenant, membership_id: int, actor: Actor, reason: str = ""
+) -> Membership:
     """Remove a member (the user stays); never the tenant's last admin."""
     with transaction.atomic():
         membership = _locked_membership(tenant, membership_id)
         if membership.role == Membership.Role.ADMIN:
             _refuse_if_last_admin(tenant, membership)
+        target = _member_label(membership)
         membership.delete()
+        audit_record(
+            action=Action.MEMBER_REMOVED,
+            actor=actor,
+            tenant=tenant,
+            target=target,
+            reason=reason,
+            details={"user_id": membership.user_id, "role": membership.role},
+        )
     return membership
+
+
+def _member_label(membership: Membership) -> str:
+    return f"{membership.user.get_username()} (user {membership.user_id})"
 
 
 def _valid_email(email: str) -> str:

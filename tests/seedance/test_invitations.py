@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from seedance.audit import Actor
 from seedance.exceptions import InvitationUnusable, TenantChangeRefused
 from seedance.models import Invitation, Membership, Tenant
 from seedance.services.keys import digest_of
@@ -52,7 +53,10 @@ def invite(django_capture_on_commit_callbacks: Any) -> Any:
     ) -> IssuedInvitation:
         with django_capture_on_commit_callbacks(execute=True):
             return invitation_create(
-                tenant=tenant, email=email, role=kw.get("role", "member"), actor=admin
+                tenant=tenant,
+                email=email,
+                role=kw.get("role", "member"),
+                actor=Actor.tenant_admin(admin),
             )
 
     return make
@@ -114,7 +118,12 @@ def test_the_email_goes_out_only_once_the_invitation_is_committed(
 ) -> None:
     def invite_then_fail() -> None:
         with transaction.atomic():
-            invitation_create(tenant=tenant, email="bob@example.com", role="member", actor=admin)
+            invitation_create(
+                tenant=tenant,
+                email="bob@example.com",
+                role="member",
+                actor=Actor.tenant_admin(admin),
+            )
             raise RuntimeError("rolled back")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
@@ -209,7 +218,7 @@ def test_a_revoked_invitation_grants_nothing(
     tenant: Tenant, admin: Any, bob: Any, invite: Any
 ) -> None:
     invitation = invite(tenant, admin).invitation
-    invitation_revoke(tenant=tenant, invitation_id=invitation.pk, actor=admin)
+    invitation_revoke(tenant=tenant, invitation_id=invitation.pk, actor=Actor.tenant_admin(admin))
     with pytest.raises(InvitationUnusable, match="withdrawn"):
         invitation_accept(invitation_id=invitation.pk, actor=bob)
     assert not is_member(bob, tenant)
@@ -227,7 +236,9 @@ def test_an_accepted_invitation_is_used_up(
         invitation_accept(invitation_id=invitation.pk, actor=bob)
     assert not is_member(bob, tenant)
     with pytest.raises(TenantChangeRefused, match="already answered"):
-        invitation_revoke(tenant=tenant, invitation_id=invitation.pk, actor=admin)
+        invitation_revoke(
+            tenant=tenant, invitation_id=invitation.pk, actor=Actor.tenant_admin(admin)
+        )
 
 
 def test_accepting_with_another_signed_in_account_is_refused(
@@ -305,7 +316,9 @@ def test_a_closed_invitations_page_says_so_and_offers_no_answer(
     tenant: Tenant, admin: Any, bob: Any, client: Client, invite: Any
 ) -> None:
     issued = invite(tenant, admin)
-    invitation_revoke(tenant=tenant, invitation_id=issued.invitation.pk, actor=admin)
+    invitation_revoke(
+        tenant=tenant, invitation_id=issued.invitation.pk, actor=Actor.tenant_admin(admin)
+    )
     client.force_login(bob)
     page = client.get(reverse("portal:invitation", args=[issued.token])).content.decode()
     assert 'id="invitation-closed"' in page
@@ -381,7 +394,12 @@ def test_parallel_invitations_of_one_address_make_one(django_user_model: Any) ->
 
     def invite_zoe() -> None:
         try:
-            invitation_create(tenant=tenant, email="zoe@example.com", role="member", actor=admin)
+            invitation_create(
+                tenant=tenant,
+                email="zoe@example.com",
+                role="member",
+                actor=Actor.tenant_admin(admin),
+            )
             outcomes.append("invited")
         except TenantChangeRefused as refused:
             outcomes.append(refused.message)
@@ -403,7 +421,7 @@ def test_parallel_accepts_of_one_invitation_make_one_member() -> None:
     admin = make_person("ada", "ada@example.com")
     zoe = make_person("zoe", "zoe@example.com")
     invitation = invitation_create(
-        tenant=tenant, email="zoe@example.com", role="member", actor=admin
+        tenant=tenant, email="zoe@example.com", role="member", actor=Actor.tenant_admin(admin)
     ).invitation
     outcomes: list[str] = []
 
@@ -417,3 +435,25 @@ def test_parallel_accepts_of_one_invitation_make_one_member() -> None:
     run_in_threads(6, accept)
     assert sorted(outcomes) == ["accepted"] + ["refused"] * 5
     assert Membership.objects.filter(user=zoe, tenant=tenant).count() == 1
+
+
+def test_sending_revoking_and_accepting_are_in_the_audit_log(
+    tenant: Tenant, admin: Any, bob: Any, invite: Any
+) -> None:
+    from seedance.models import AuditEntry
+
+    first = invite(tenant, admin).invitation
+    invitation_revoke(tenant=tenant, invitation_id=first.pk, actor=Actor.tenant_admin(admin))
+    second = invite(tenant, admin, role="admin").invitation
+    invitation_accept(invitation_id=second.pk, actor=bob)
+    entries = list(
+        AuditEntry.objects.for_tenant(tenant)
+        .order_by("created_at", "id")
+        .values_list("action", "actor_label", "actor_role", "target")
+    )
+    assert entries == [
+        ("invitation.sent", "ada", "tenant_admin", "bob@example.com"),
+        ("invitation.revoked", "ada", "tenant_admin", "bob@example.com"),
+        ("invitation.sent", "ada", "tenant_admin", "bob@example.com"),
+        ("invitation.accepted", "bob", "member", f"bob (user {bob.pk})"),
+    ]

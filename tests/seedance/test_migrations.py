@@ -70,8 +70,8 @@ def test_run_delivery_marks_succeeded_runs_with_every_file_copied_delivered(
     assert Migrated.objects.get(pk=copied.pk).delivered_at == now
 
 
-BEFORE_JOINED_VIA = [("seedance", "0010_tenant_uuid_unique")]
-AFTER_JOINED_VIA = [("seedance", "0013_invitations")]
+BEFORE_JOINED_VIA = [("seedance", "0011_suspension_audit")]
+AFTER_JOINED_VIA = [("seedance", "0014_invitations")]
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from seedance.audit import Actor
 from seedance.exceptions import TenantChangeRefused
 from seedance.models import ApiKey, Invitation, Membership, Tenant
 from seedance.portal import extensions
@@ -70,7 +71,9 @@ def test_a_person_with_a_pending_invitation_is_sent_to_it(
     signed_in: Client, tenant: Tenant
 ) -> None:
     inviter = make_person("ada", "ada@example.com")
-    invitation_create(tenant=tenant, email="NIA@example.com", role="member", actor=inviter)
+    invitation_create(
+        tenant=tenant, email="NIA@example.com", role="member", actor=Actor.tenant_admin(inviter)
+    )
     response = signed_in.get(reverse("portal:home"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("portal:switch-tenant")
     assert [i.tenant for i in response.context["invitations"]] == [tenant]

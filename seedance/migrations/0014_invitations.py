@@ -7,11 +7,24 @@ class Migration(migrations.Migration):
     """Memberships now always say how they came to be; invitations wait for consent."""
 
     dependencies = [
-        ("seedance", "0012_membership_legacy"),
+        ("seedance", "0013_membership_legacy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="auditentry",
+            name="actor_role",
+            field=models.CharField(
+                choices=[
+                    ("staff", "Platform staff"),
+                    ("tenant_admin", "Tenant admin"),
+                    ("member", "Member"),
+                    ("system", "System"),
+                ],
+                max_length=16,
+            ),
+        ),
         migrations.AlterField(
             model_name="membership",
             name="joined_via",

@@ -10,7 +10,7 @@ def mark_legacy(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("seedance", "0011_membership_joined_via_add"),
+        ("seedance", "0012_membership_joined_via_add"),
     ]
 
     operations = [

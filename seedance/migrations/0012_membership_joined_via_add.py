@@ -2,10 +2,10 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """How each membership came to be, and when it was last used; 0012 fills the old rows."""
+    """How each membership came to be, and when it was last used; 0013 fills the old rows."""
 
     dependencies = [
-        ("seedance", "0010_tenant_uuid_unique"),
+        ("seedance", "0011_suspension_audit"),
     ]
 
     operations = [
