@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from seedance.audit import Actor
 from seedance.models import Membership, Run, Tenant
@@ -117,6 +118,7 @@ def test_sign_out_and_account_pages_still_work(signed_in: Any, suspended: Tenant
 def test_switching_to_another_tenant_works(
     signed_in: Any, ada: User, suspended: Tenant, other_tenant: Tenant
 ) -> None:
+    Membership.objects.filter(user=ada).update(last_used_at=timezone.now())  # lands there
     Membership.objects.create(user=ada, tenant=other_tenant, role=Membership.Role.MEMBER)
     html = signed_in.get(reverse("portal:run-list")).content.decode()
     assert 'id="switch-tenant-link"' in html  # the way out is on the suspended page
