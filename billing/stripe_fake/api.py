@@ -14,13 +14,18 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from . import (
+    billing_portal,
     catalog,
+    checkout,
     clockwork,
     customers,
+    events,
     invoices,
     items,
     meter_events,
     meters,
+    pages,
+    payment_methods,
     subscriptions,
     summaries,
     thin_events,
@@ -39,6 +44,10 @@ ROUTES: list[Route] = [
     *catalog.ROUTES,
     *invoices.ROUTES,
     *thin_events.ROUTES,
+    *events.ROUTES,
+    *payment_methods.ROUTES,
+    *checkout.ROUTES,
+    *billing_portal.ROUTES,
 ]
 KEY_PREFIXES = ("sk_test_", "rk_test_")
 MAX_IDEMPOTENCY_KEY = 255
@@ -64,6 +73,7 @@ class Request:
 @dataclass
 class Reply:
     status: int = 200
+    #: JSON for the API; a ``str`` is a hosted page's HTML.
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
@@ -83,6 +93,17 @@ class Api:
         request_id = new_id("req")
         if request.path.startswith("/_fake/"):
             reply = self._control(request)
+        elif request.path.startswith(pages.PREFIXES):
+            with self.store.lock:
+                clockwork.tick(self.store)
+                self.store.context = {"idempotency_key": None, "request_id": request_id}
+                try:
+                    page = pages.respond(self.store, request.method, request.path, request.body)
+                finally:
+                    self.store.context = {}
+                if request.method == "POST":
+                    self.persist()
+            reply = Reply(page.status, page.html, dict(page.headers))
         else:
             try:
                 reply = self._serve(request, request_id)
@@ -199,6 +220,8 @@ class Api:
             return _control_error(str(exc))
         if path == "/_fake/destinations" and method == "POST":
             return self._destination(request)
+        if path == "/_fake/webhook_endpoints" and method == "POST":
+            return self._webhook_endpoint(request)
         if path == "/_fake/flush" and method == "POST":
             clockwork.tick(self.store, force=True)
             sent = clockwork.deliver(self.store, force=True)
@@ -230,6 +253,24 @@ class Api:
             destination = thin_events.add_destination(self.store, url, list(events), secret)
             self.persist()
         return Reply(200, destination)
+
+    def _webhook_endpoint(self, request: Request) -> Reply:
+        """A v1 endpoint with a secret of our choosing (Stripe's would be random)."""
+        try:
+            body = _json_object(request.body)
+        except FaultError as exc:
+            return _control_error(str(exc))
+        url, secret = body.get("url"), body.get("secret")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return _control_error("url: must be an http(s) URL")
+        if secret is not None and not isinstance(secret, str):
+            return _control_error("secret: must be a string")
+        with self.store.lock:
+            endpoint = events.add_webhook_endpoint(
+                self.store, url, list(body.get("enabled_events", ["*"])), secret
+            )
+            self.persist()
+        return Reply(200, endpoint)
 
 
 def _params(request: Request) -> dict[str, Any]:
