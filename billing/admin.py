@@ -28,14 +28,21 @@ class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
     list_display = [
         "tenant",
         "subscription_status",
+        "card_on_file",
+        "payment_method_exempt",
         "held_amount",
         "provision_attempts",
         "next_provision_at",
         "monthly_spend_cap",
         "max_in_flight_runs",
     ]
-    list_filter = ["subscription_status"]
+    list_filter = ["subscription_status", "payment_method_exempt"]
     readonly_fields = [
+        "payment_method_id",
+        "payment_method_brand",
+        "payment_method_last4",
+        "payment_method_read_at",
+        "billing_email",
         "stripe_customer_id",
         "stripe_subscription_id",
         "subscription_status",
@@ -47,6 +54,13 @@ class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
         "next_provision_at",
         "last_provision_error",
     ]
+
+    @admin.display(description="Card on file")
+    def card_on_file(self, billing: TenantBilling) -> str:
+        """Read from Stripe's customer; changed only by Stripe's events or a Checkout read."""
+        if not billing.has_payment_method:
+            return "none"
+        return f"{billing.payment_method_brand} {billing.payment_method_last4}"
 
     @admin.display(description="Held usage (USD)")
     def held_amount(self, billing: TenantBilling) -> Decimal:
