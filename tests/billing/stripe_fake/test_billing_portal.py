@@ -73,9 +73,7 @@ def test_a_configuration_needs_features_and_known_updates(client: stripe.StripeC
     assert refusal(caught.value)["param"] == "features"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.billing_portal.configurations.create(
-            params={
-                "features": {"customer_update": {"enabled": True, "allowed_updates": ["shoe"]}}
-            }
+            params={"features": {"customer_update": {"enabled": True, "allowed_updates": ["shoe"]}}}
         )
 
 
@@ -92,7 +90,8 @@ def test_the_portal_page_lists_cards_and_invoices_and_returns(
 ) -> None:
     url = portal(client, customer, configuration)
     page = httpx.get(url).text
-    assert "No payment methods." in page and "No invoices yet." in page
+    assert "No payment methods." in page
+    assert "No invoices yet." in page
     assert 'href="https://app.example/billing">Return</a>' in page
     save_card(str(setup_session(client, customer).url))
     assert "visa •••• 4242" in httpx.get(url).text

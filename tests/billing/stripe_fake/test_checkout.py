@@ -39,7 +39,8 @@ def save_card(url: str) -> httpx.Response:
     """What a person does on the hosted page: follow its form's action with its button."""
     page = httpx.get(url)
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-    assert action is not None and "Save test card (4242)" in page.text
+    assert action is not None
+    assert "Save test card (4242)" in page.text
     return httpx.post(httpx.URL(url).join(action.group(1)), data={"card": "4242"})
 
 
@@ -79,7 +80,8 @@ def test_a_new_session_is_open_with_a_setup_intent_waiting_for_a_card(
     client: stripe.StripeClient, customer: str
 ) -> None:
     session = setup_session(client, customer)
-    assert session.url and session.url.endswith(session.id)
+    assert session.url
+    assert session.url.endswith(session.id)
     assert (session.mode, session.status, session.payment_status) == (
         "setup",
         "open",
@@ -221,7 +223,8 @@ def test_an_endpoint_gets_only_the_events_it_enabled_and_its_secret_only_once(
     endpoint = client.v1.webhook_endpoints.create(
         params={"url": receiver.url, "enabled_events": ["customer.updated"]}
     )
-    assert endpoint.secret and endpoint.secret.startswith("whsec_")
+    assert endpoint.secret
+    assert endpoint.secret.startswith("whsec_")
     assert getattr(client.v1.webhook_endpoints.retrieve(endpoint.id), "secret", None) is None
     save_card(str(setup_session(client, customer).url))
     client.v1.customers.update(customer, params={"email": "billing@acme.test"})
