@@ -94,10 +94,15 @@ def _check_payment_method(billing: TenantBilling, tenant: Tenant, reserved: Deci
     status = payment_method_status(billing=billing, tenant=tenant)
     if status.refuses(reserved):
         left = max(status.allowance - status.used, Decimal(0))
+        message = "Add a payment method to create runs."
+        if status.allowance > 0:
+            message = (
+                f"Add a payment method to create more runs: without one this account may use "
+                f"{status.allowance:.2f} USD in all ({left:.2f} USD left), and this run may "
+                f"cost up to {reserved:.2f} USD."
+            )
         raise PaymentRequired(
-            f"Add a payment method to create runs: without one this account may use "
-            f"{status.allowance:.2f} USD ({left:.2f} USD left) and this run may cost up to "
-            f"{reserved:.2f} USD.",
+            message,
             code="payment_method_required",
             action_url=_billing_page(),
             action_label="Add a payment method",

@@ -62,8 +62,9 @@ class BudgetExceeded(LimitExceeded):
 class PaymentRequired(SeedanceError):
     """The tenant's account may not create runs now (e.g. its subscription is past due).
 
-    ``action_url`` and ``action_label`` name where a person can fix it; the portal shows
-    them with the message, so seedance never needs to know whose page that is.
+    ``action_url`` and ``action_label`` name where the account can be fixed; the portal
+    shows them to the tenant's admins with the message, so seedance never needs to know
+    whose page that is.
     """
 
     code = "payment_required"

@@ -62,6 +62,13 @@ def test_the_portal_form_says_why_and_links_to_adding_a_card(
     assert '<a href="/manage/billing/" id="form-error-action">Add a payment method</a>' in page
     assert not Run.objects.filter(tenant=unpaid).exists()
 
+    member = django_user_model.objects.create_user("mo", "mo@example.com", PASSWORD)
+    Membership.objects.create(user=member, tenant=unpaid, role=Membership.Role.MEMBER)
+    client.force_login(member)
+    told = client.post("/runs/new/", FORM).content.decode()
+    assert "Add a payment method to create runs." in told
+    assert 'id="form-error-action"' not in told  # the billing page is for admins only
+
 
 def test_after_a_card_is_added_through_checkout_creates_are_admitted(
     unpaid: Tenant, django_user_model: Any, client: Client
@@ -83,7 +90,7 @@ def test_the_allowance_is_used_once_and_counts_every_committed_run(
     assert api.post("/api/v1/runs", RUN, format="json").status_code == 201
     refused = api.post("/api/v1/runs", RUN, format="json")
     assert refused.status_code == 402
-    assert "0.79 USD left" in refused.json()["error"]["message"]
+    assert "2.00 USD in all (0.79 USD left)" in refused.json()["error"]["message"]
     # A grace, not a discount: the admitted run is reserved (and billed) like any other.
     assert RunCharge.objects.get(tenant=unpaid).amount == RESERVED
 
@@ -106,6 +113,13 @@ def test_an_exempt_tenant_and_a_deployment_without_stripe_are_never_refused(
     TenantBilling.objects.filter(pk=unpaid.pk).update(payment_method_exempt=False)
     settings.BILLING = {**settings.BILLING, "STRIPE_API_KEY": ""}
     assert api_for(unpaid).post("/api/v1/runs", RUN, format="json").status_code == 201
+
+
+def test_staff_turn_the_exemption_off_in_the_admin(unpaid: Tenant, admin_client: Client) -> None:
+    TenantBilling.objects.filter(pk=unpaid.pk).update(payment_method_exempt=True)
+    page = admin_client.get(f"/admin/billing/tenantbilling/{unpaid.pk}/change/").content.decode()
+    assert 'name="payment_method_exempt"' in page
+    assert 'name="payment_method_id"' not in page  # read from Stripe, never typed in
 
 
 def test_tenants_existing_before_the_change_are_marked_exempt_rows_made_where_missing(
