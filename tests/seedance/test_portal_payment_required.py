@@ -11,7 +11,12 @@ from seedance.exceptions import PaymentRequired
 from seedance.models import Membership, Run, Tenant
 
 CREATE_URL = reverse("portal:run-create")
-FORM = {"prompt": "A red fox running through snow", "aspect_ratio": "16:9", "duration": "6"}
+FORM = {
+    "prompt": "A red fox running through snow",
+    "aspect_ratio": "16:9",
+    "duration": "6",
+    "resolution": "480p",
+}
 
 
 def refuse_until_paid(*, run: Run) -> None:
