@@ -2,12 +2,17 @@
 402 ``payment_method_required`` over the API and a message with a link in the portal, and
 nothing is created. With Stripe off, or for a tenant exempt from before, nothing changes."""
 
+import threading
+from collections import Counter
 from decimal import Decimal
 from importlib import import_module
+from io import StringIO
 from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
 from django.template import engines
 from django.test import Client
 from rest_framework.test import APIClient
@@ -178,3 +183,46 @@ def test_billing_is_in_the_manage_menu_and_the_next_steps_offer_a_card(
     membership = Membership.objects.get(user=admin)
     steps = template.render({"membership": membership})
     assert 'href="/manage/billing/" id="onboarding-add-card">Add a payment method</a>' in steps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_creates_never_use_more_than_the_allowance(
+    stripe_fake: StripeFake, settings: Any
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("real parallel writers need PostgreSQL")
+    tenant = new_tenant()
+    stripe_provision(client=stripe_client(), tenants=[tenant])
+    allowance(settings, str(RESERVED * 5))
+    secret = api_key_issue(tenant=tenant, name="k").secret
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def create() -> None:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        barrier.wait()
+        try:
+            statuses.append(client.post("/api/v1/runs", RUN, format="json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Counter(statuses) == {201: 5, 402: 15}
+    assert RunCharge.objects.filter(tenant=tenant).count() == 5
+
+
+def test_the_demo_command_saves_the_test_card_once(unpaid: Tenant, stripe_fake: StripeFake) -> None:
+    out = StringIO()
+    call_command("billing_test_card", "initech", stdout=out)
+    call_command("billing_test_card", "initech", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "initech: test card 4242 on file",
+        "initech: card on file already (4242)",
+    ]
+    assert len(stripe_fake.payment_methods()) == 1
+    assert [s["status"] for s in stripe_fake.checkout_sessions()] == ["complete"]
