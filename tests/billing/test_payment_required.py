@@ -18,6 +18,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from billing.checkout import attach_test_card
+from billing.checks import check_prices
 from billing.models import RunCharge, TenantBilling
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
@@ -226,3 +227,11 @@ def test_the_demo_command_saves_the_test_card_once(unpaid: Tenant, stripe_fake: 
     ]
     assert len(stripe_fake.payment_methods()) == 1
     assert [s["status"] for s in stripe_fake.checkout_sessions()] == ["complete"]
+
+
+@pytest.mark.parametrize("bad", [5.0, Decimal("-1"), Decimal("NaN")])
+def test_an_allowance_that_is_not_a_non_negative_decimal_is_refused_at_startup(
+    settings: Any, bad: Any
+) -> None:
+    settings.BILLING = {**settings.BILLING, "PAYMENT_METHOD_ALLOWANCE": bad}
+    assert [error.id for error in check_prices(None)] == ["billing.E008"]
