@@ -88,6 +88,12 @@ class TenantChangeRefused(SeedanceError):
     code = "tenant_change_refused"
 
 
+class TenantSuspended(SeedanceError):
+    """Staff suspended the tenant: its keys are known but refused (403, not a 401)."""
+
+    code = "tenant_suspended"
+
+
 class CallbackRejected(SeedanceError):
     """A Runflow callback failed signature verification."""
 

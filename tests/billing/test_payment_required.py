@@ -23,9 +23,10 @@ from billing.models import RunCharge, TenantBilling
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
-from seedance.models import Membership, Run, Tenant
+from seedance.models import AuditEntry, Membership, Run, Tenant
 from seedance.services.keys import api_key_issue
 from tests.billing.payments import PASSWORD, admin_of, new_tenant
+from tests.factories import SYSTEM
 
 RUN = {"prompt": "a lantern on a lake", "duration": "5", "resolution": "720p"}
 FORM = {**RUN, "aspect_ratio": "16:9"}
@@ -41,7 +42,8 @@ def unpaid(db: None, stripe_fake: StripeFake) -> Tenant:
 
 def api_for(tenant: Tenant) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_issue(tenant=tenant, name='k').secret}")
+    secret = api_key_issue(tenant=tenant, name="k", actor=SYSTEM).secret
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client
 
 
@@ -121,11 +123,21 @@ def test_an_exempt_tenant_and_a_deployment_without_stripe_are_never_refused(
     assert api_for(unpaid).post("/api/v1/runs", RUN, format="json").status_code == 201
 
 
-def test_staff_turn_the_exemption_off_in_the_admin(unpaid: Tenant, admin_client: Client) -> None:
+def test_staff_turn_the_exemption_off_in_the_admin_with_a_reason_kept_in_the_audit_log(
+    unpaid: Tenant, admin_client: Client
+) -> None:
     TenantBilling.objects.filter(pk=unpaid.pk).update(payment_method_exempt=True)
-    page = admin_client.get(f"/admin/billing/tenantbilling/{unpaid.pk}/change/").content.decode()
+    url = f"/admin/billing/tenantbilling/{unpaid.pk}/change/"
+    page = admin_client.get(url).content.decode()
     assert 'name="payment_method_exempt"' in page
     assert 'name="payment_method_id"' not in page  # read from Stripe, never typed in
+    caps = {"monthly_spend_cap": "", "max_in_flight_runs": "", "end_user_monthly_spend_cap": ""}
+    assert admin_client.post(url, {**caps, "reason": "signed up in 2025"}).status_code == 302
+    assert not TenantBilling.objects.get(pk=unpaid.pk).payment_method_exempt
+    entry = AuditEntry.objects.get(tenant=unpaid, action=AuditEntry.Action.CAP_CHANGED)
+    assert entry.details == {"payment_method_exempt": {"before": True, "after": False}}
+    assert entry.reason == "signed up in 2025"
+    assert api_for(unpaid).post("/api/v1/runs", RUN, format="json").status_code == 402
 
 
 def test_tenants_existing_before_the_change_are_marked_exempt_rows_made_where_missing(
@@ -195,7 +207,7 @@ def test_twenty_parallel_creates_never_use_more_than_the_allowance(
     tenant = new_tenant()
     stripe_provision(client=stripe_client(), tenants=[tenant])
     allowance(settings, str(RESERVED * 5))
-    secret = api_key_issue(tenant=tenant, name="k").secret
+    secret = api_key_issue(tenant=tenant, name="k", actor=SYSTEM).secret
     barrier = threading.Barrier(20)
     statuses: list[int] = []
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from seedance.audit import Actor
 from seedance.models import Membership
 from seedance.schedules import ensure_schedules
 from seedance.services.keys import api_key_issue
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         staff.is_staff = staff.is_superuser = True
         staff.save()
         ensure_schedules()
-        issued = api_key_issue(tenant=tenant, name="demo")
+        issued = api_key_issue(tenant=tenant, name="demo", actor=Actor.system("demo_setup"))
         if options["key_file"]:
             with open(options["key_file"], "w") as key_file:
                 key_file.write(issued.secret + "\n")
