@@ -11,15 +11,16 @@ from billing.stripe_fake import StripeFake
 from seedance.models import Membership, Run, Tenant
 from tests.billing.conftest import stripe_fake, stripe_fake_server  # noqa: F401  (fixtures)
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
+from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def founder(django_user_model: Any, stripe_fake: StripeFake) -> Any:  # noqa: F811
+def founder(stripe_fake: StripeFake) -> Any:  # noqa: F811
     tenant = Tenant.objects.create(slug="kiln", name="Kiln Films")
     stripe_provision(client=stripe_client(), tenants=[tenant])
-    user = django_user_model.objects.create_user("kai", "kai@example.com", PASSWORD)
+    user = make_person("kai", "kai@example.com", PASSWORD)
     Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.ADMIN)
     return user
 

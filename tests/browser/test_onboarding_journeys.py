@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from seedance.models import ApiKey, Membership, Tenant
+from billing.provisioning import stripe_provision
+from billing.stripe_client import stripe_client
+from billing.stripe_fake import StripeFake
+from seedance.models import ApiKey, Membership, Run, Tenant
+from tests.billing.conftest import stripe_fake, stripe_fake_server  # noqa: F401  (fixtures)
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
 from tests.factories import make_person
 
@@ -20,12 +24,14 @@ def link_in(body: str, path: str) -> str:
     return found.group(1)
 
 
-def test_a_visitor_signs_up_confirms_makes_a_tenant_and_sees_its_key_once(
-    page: Any, live_server: Any
-) -> None:
+def sign_up_and_make_a_tenant(page: Any, live_server: Any, name: str) -> str:
+    """Sign up, confirm the address from the outbox, sign in, name a tenant: its key.
+
+    Each test signs up its own address: allauth sends one confirmation per address and
+    few minutes (a limit kept in the cache, which outlives a test)."""
     page.goto(f"{live_server.url}/accounts/signup/")
-    page.fill("input[name=email]", "nia@example.com")
-    page.fill("input[name=username]", "nia")
+    page.fill("input[name=email]", f"{name}@example.com")
+    page.fill("input[name=username]", name)
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
     page.click("form [type=submit]")
@@ -35,11 +41,17 @@ def test_a_visitor_signs_up_confirms_makes_a_tenant_and_sees_its_key_once(
     page.click("form [type=submit]")
     page.wait_for_url("**/accounts/login/")
 
-    sign_in(page, live_server.url, "nia@example.com")
+    sign_in(page, live_server.url, f"{name}@example.com")
     page.wait_for_selector("#tenant-create-form")
     page.fill("#tenant-name", "Lumen Studio")
     page.click("#tenant-create-submit")
-    secret = page.wait_for_selector("#new-api-key").inner_text().strip()
+    return str(page.wait_for_selector("#new-api-key").inner_text().strip())
+
+
+def test_a_visitor_signs_up_confirms_makes_a_tenant_and_sees_its_key_once(
+    page: Any, live_server: Any
+) -> None:
+    secret = sign_up_and_make_a_tenant(page, live_server, "nia")
     screenshot(page, "onboarding-key-once")
     tenant = Tenant.objects.get(name="Lumen Studio")
     assert ApiKey.objects.get(tenant=tenant).prefix == secret.rsplit("_", 1)[0]
@@ -51,6 +63,31 @@ def test_a_visitor_signs_up_confirms_makes_a_tenant_and_sees_its_key_once(
     page.click("#onboarding-continue")
     page.wait_for_selector("#run-create-form")
     assert page.locator("#current-tenant").inner_text() == "Lumen Studio"
+
+
+def test_after_sign_up_the_new_tenant_is_led_to_add_a_card_and_makes_a_run(
+    page: Any,
+    live_server: Any,
+    stripe_fake: StripeFake,  # noqa: F811
+) -> None:
+    sign_up_and_make_a_tenant(page, live_server, "noor")
+    tenant = Tenant.objects.get(name="Lumen Studio")
+    stripe_provision(client=stripe_client(), tenants=[tenant])  # the worker's job, done here
+    page.wait_for_selector("#onboarding-add-card")
+    screenshot(page, "onboarding-add-a-card")
+    page.click("#onboarding-add-card")
+    page.wait_for_url("**/manage/billing/")
+    page.click("#add-card")
+    page.wait_for_url(f"{stripe_fake.url}/c/pay/**")
+    page.click("text=Save test card (4242)")
+    page.wait_for_url("**/manage/billing/")
+    assert page.locator("#card-on-file").inner_text() == "Visa ending in 4242"
+
+    page.goto(f"{live_server.url}/runs/new/")
+    page.fill("#run-prompt", "Steam rising from a cup on a windowsill, morning light")
+    page.click("#run-submit")
+    page.wait_for_url("**/runs/*/")
+    assert Run.objects.filter(tenant=tenant).count() == 1
 
 
 def test_an_invited_person_accepts_and_lands_in_the_tenant(page: Any, live_server: Any) -> None:
