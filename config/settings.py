@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -51,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "seedance.accounts.middleware.StaffTOTPRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -95,8 +100,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -113,9 +124,48 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
+# Every sign-in, sign-up and email confirmation lands here; the portal sends the person on
+# (to their tenant, or to onboarding when they have none).
 LOGIN_REDIRECT_URL = "portal:home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# django-allauth: sign-up asks an email and a password (the username is derived); the
+# address must be verified before the first sign-in, which then signs the person in.
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Seedance Studio: "
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Counted in the shared cache (below), so every web process sees the same attempts; the
+# other actions keep allauth's defaults. "10/m/ip,5/5m/key": per address, and per account.
+ACCOUNT_RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="20/m/ip"),
+    "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="20/m/ip,5/m/key"),
+}
+# Behind a reverse proxy every client has the proxy's address: count the proxies that
+# append to X-Forwarded-For, or the limits per address lump everyone together.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Seedance Studio")
+
+# One cache every process shares (rate limits, throttles): Redis when configured, else a
+# database table (`manage.py createcachetable` runs beside `migrate`). KEY_PREFIX keeps
+# environments that share one Redis apart.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="seedance")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+    }
+}
 MAILERS = {
     "default": {
         "BACKEND": env.str(
@@ -149,6 +199,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+    }
 Q_CLUSTER = {
     "name": env.str("Q_CLUSTER_NAME", default="seedance"),
     "workers": env.int("Q_WORKERS", default=2),

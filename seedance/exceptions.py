@@ -71,6 +71,12 @@ class TenantChangeRefused(SeedanceError):
     code = "tenant_change_refused"
 
 
+class AccountDeletionRefused(SeedanceError):
+    """The person may not delete their account yet (e.g. a tenant would lose its only admin)."""
+
+    code = "account_deletion_refused"
+
+
 class CallbackRejected(SeedanceError):
     """A Runflow callback failed signature verification."""
 
