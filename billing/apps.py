@@ -37,3 +37,15 @@ class BillingConfig(AppConfig):
         )
         post_save.connect(on_tenant_saved, sender=Tenant, dispatch_uid="billing.on_tenant_saved")
         post_save.connect(on_price_saved, sender=Price, dispatch_uid="billing.on_price_saved")
+        _extend_portal()
+
+
+def _extend_portal() -> None:
+    """billing's pages and panels in seedance's portal, which never names them itself."""
+    from seedance.portal.extensions import NavLink, Panel, register_nav_link, register_panel
+
+    register_nav_link(NavLink("main", "usage", "Usage", "billing_portal:usage", order=30))
+    register_nav_link(NavLink("manage", "caps", "Spend caps", "billing_portal:caps", order=40))
+    register_panel(Panel("run_create.estimate", "billing/panels/price_estimate.html"))
+    register_panel(Panel("run_detail.aside", "billing/panels/run_cost.html"))
+    register_panel(Panel("manage.home", "billing/panels/manage_caps.html", admin_only=True))

@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -9,15 +10,19 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("seedance.api.urls")),
-    path("api/v1/", include("billing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("accounts/", include("seedance.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("seedance.urls")),
-    path("", include("billing.urls")),
-    path("", include("billing.portal.urls")),
-    path("", include("seedance.portal.urls")),
 ]
+# seedance stands on its own: without billing installed, its URLs are simply absent.
+if apps.is_installed("billing"):
+    urlpatterns += [
+        path("api/v1/", include("billing.api.urls")),
+        path("", include("billing.urls")),
+        path("", include("billing.portal.urls")),
+    ]
+urlpatterns += [path("", include("seedance.portal.urls"))]
 # MEDIA_ROOT is never served directly: outputs go out only through signed links that check
 # the tenant's retention and the run's moderation state (seedance.files).

@@ -8,3 +8,15 @@ class SeedanceConfig(AppConfig):
 
     def ready(self) -> None:
         from seedance import checks  # noqa: F401  (registers the system checks)
+        from seedance.portal.extensions import NavLink, register_nav_link
+
+        for link in (
+            NavLink("main", "create", "Create", "portal:run-create", order=10),
+            NavLink("main", "runs", "Runs", "portal:run-list", order=20),
+            NavLink("main", "manage", "Manage", "portal:manage", admin_only=True, order=90),
+            NavLink("manage", "home", "Overview", "portal:manage", order=10),
+            NavLink("manage", "keys", "API keys", "portal:keys", order=20),
+            NavLink("manage", "members", "Members", "portal:members", order=30),
+            NavLink("manage", "settings", "Settings", "portal:tenant-settings", order=90),
+        ):
+            register_nav_link(link)

@@ -1,6 +1,7 @@
 """The dependency points one way: billing listens to seedance, seedance never imports it."""
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,3 +34,20 @@ def test_the_sandbox_and_the_stripe_fake_touch_no_models() -> None:
     for package in ("seedance/sandbox", "billing/stripe_fake"):
         for path, names in imported_modules(package).items():
             assert not any(name.endswith(".models") for name in names), path
+
+
+def test_seedance_templates_name_no_billing_url() -> None:
+    """seedance's pages reach billing only through the portal's extension point."""
+    url_tag = re.compile(r"""\{%\s*url\s+["'](?P<name>[\w:-]+)["']""")
+    offenders = {
+        str(path.relative_to(ROOT)): names
+        for path in (ROOT / "seedance" / "templates").rglob("*.html")
+        if (
+            names := [
+                match["name"]
+                for match in url_tag.finditer(path.read_text())
+                if match["name"].split(":")[0].startswith("billing")
+            ]
+        )
+    }
+    assert offenders == {}

@@ -43,6 +43,8 @@ from seedance.run_input import DURATIONS, RESOLUTIONS
 class UsageView(PortalMixin, TemplateView):
     """This month: totals, a per-day chart, budgets; per end user for tenant admins."""
 
+    portal_section = "usage"
+
     template_name = "billing/usage.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -128,6 +130,8 @@ class EstimateView(PortalMixin, View):
 
 class CapsView(PortalMixin, AdminOnlyMixin, TemplateView):
     """Tenant admins: the tenant's spend and concurrency caps, and per-end-user overrides."""
+
+    portal_section = "manage"
 
     template_name = "billing/caps.html"
 

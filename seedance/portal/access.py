@@ -30,6 +30,8 @@ class PortalMixin(LoginRequiredMixin):
 
     membership: Membership
     request: HttpRequest
+    #: The main menu's entry this page belongs to (seedance.portal.extensions.NavLink.key).
+    portal_section = ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
@@ -41,4 +43,5 @@ class PortalMixin(LoginRequiredMixin):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]
         context.update(self._portal_context)
+        context.setdefault("portal_section", self.portal_section)
         return context

@@ -44,6 +44,7 @@ class AdminOnlyMixin(View):
 
 
 class ManageHomeView(PortalMixin, AdminOnlyMixin, TemplateView):
+    portal_section = "manage"
     template_name = "seedance/portal/manage/home.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -58,6 +59,8 @@ class ManageHomeView(PortalMixin, AdminOnlyMixin, TemplateView):
 
 class KeysView(PortalMixin, AdminOnlyMixin, TemplateView):
     """The tenant's API keys; a new key's secret is in this one response and never again."""
+
+    portal_section = "manage"
 
     template_name = "seedance/portal/manage/keys.html"
 
@@ -91,6 +94,7 @@ class KeyRevokeView(PortalMixin, AdminOnlyMixin, View):
 
 
 class MembersView(PortalMixin, AdminOnlyMixin, TemplateView):
+    portal_section = "manage"
     template_name = "seedance/portal/manage/members.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -156,6 +160,7 @@ class MemberRemoveView(PortalMixin, AdminOnlyMixin, View):
 
 
 class TenantSettingsView(PortalMixin, AdminOnlyMixin, TemplateView):
+    portal_section = "manage"
     template_name = "seedance/portal/manage/settings.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -61,6 +61,7 @@ class SwitchTenantView(PortalMixin, View):
 
 
 class RunCreateView(PortalMixin, TemplateView):
+    portal_section = "create"
     template_name = "seedance/portal/run_create.html"
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -108,6 +109,7 @@ class RunCreateView(PortalMixin, TemplateView):
 
 
 class RunListView(PortalMixin, TemplateView):
+    portal_section = "runs"
     template_name = "seedance/portal/run_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -123,6 +125,7 @@ class RunRowsView(RunListView):
 
 
 class RunDetailView(PortalMixin, TemplateView):
+    portal_section = "runs"
     template_name = "seedance/portal/run_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
