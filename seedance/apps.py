@@ -18,5 +18,9 @@ class SeedanceConfig(AppConfig):
             NavLink("manage", "keys", "API keys", "portal:keys", order=20),
             NavLink("manage", "members", "Members", "portal:members", order=30),
             NavLink("manage", "settings", "Settings", "portal:tenant-settings", order=90),
+            NavLink("account", "email", "Email addresses", "account_email", order=10),
+            NavLink("account", "password", "Password", "account_change_password", order=20),
+            NavLink("account", "two-factor", "Two-factor", "mfa_index", order=30),
+            NavLink("account", "delete", "Delete account", "accounts:delete", order=90),
         ):
             register_nav_link(link)

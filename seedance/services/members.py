@@ -5,6 +5,8 @@ Refusals raise ``TenantChangeRefused`` with a message for the person.
 
 from dataclasses import dataclass
 
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -46,15 +48,21 @@ def member_add(*, tenant: Tenant, identifier: str, role: str) -> MemberAdded:
 
 
 def member_invite_send(*, membership: Membership, request: HttpRequest) -> None:
-    """Email a password-set link through Django's PasswordResetForm (console in dev)."""
-    form = _InviteForm(user=membership.user, data={"email": membership.user.email})
+    """Email a password-set link (allauth's reset-from-key page) through Django's
+    PasswordResetForm (console in dev)."""
+    user = membership.user
+    form = _InviteForm(user=user, data={"email": user.email})
     if form.is_valid():
         form.save(
             request=request,
             use_https=request.is_secure(),
             subject_template_name=INVITE_SUBJECT_TEMPLATE,
             email_template_name=INVITE_EMAIL_TEMPLATE,
-            extra_email_context={"tenant_name": membership.tenant.name},
+            extra_email_context={
+                "tenant_name": membership.tenant.name,
+                "reset_uid": user_pk_to_url_str(user),
+                "reset_key": default_token_generator.make_token(user),
+            },
         )
 
 

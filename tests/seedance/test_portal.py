@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from seedance.accounts.identity import verified_email_set
 from seedance.exceptions import BudgetExceeded
 from seedance.models import Membership, OutputFile, Run, Tenant
 from seedance.public_status import OUTPUT_UNAVAILABLE_MESSAGE
@@ -29,6 +30,7 @@ def refuse_over_budget(*, run: Run) -> None:
 @pytest.fixture
 def person(django_user_model: Any, tenant: Tenant) -> Any:
     user = django_user_model.objects.create_user("ada", "ada@example.com", "s3cret-pass!")
+    verified_email_set(user=user, email="ada@example.com")
     Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.MEMBER)
     return user
 
@@ -56,15 +58,18 @@ def valid_form(**fields: Any) -> dict[str, Any]:
 
 
 def test_sign_in_page_renders(client: Client, db: None) -> None:
-    response = client.get(reverse("login"))
+    response = client.get(reverse("account_login"))
     assert response.status_code == 200
     assert b'id="login-form"' in response.content
     assert b"csrfmiddlewaretoken" in response.content
 
 
-def test_login_with_the_password_lands_on_the_runs_list(client: Client, person: Any) -> None:
+@pytest.mark.parametrize("login", ["ada", "ada@example.com"])
+def test_login_with_the_password_lands_on_the_runs_list(
+    client: Client, person: Any, login: str
+) -> None:
     response = client.post(
-        reverse("login"), {"username": "ada", "password": "s3cret-pass!"}, follow=True
+        reverse("account_login"), {"login": login, "password": "s3cret-pass!"}, follow=True
     )
     assert response.redirect_chain[-1][0] == LIST_URL
     assert b"Your runs" in response.content
@@ -74,11 +79,15 @@ def test_login_with_the_password_lands_on_the_runs_list(client: Client, person: 
 def test_signed_out_portal_url_redirects_to_sign_in(client: Client, db: None, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_password_reset_pages_render(client: Client, db: None) -> None:
-    for name in ("password_reset", "password_reset_done", "password_reset_complete"):
+    for name in (
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key_done",
+    ):
         assert client.get(reverse(name)).status_code == 200
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -118,8 +119,18 @@ def test_add_new_email_creates_user_and_sends_a_password_link(
     assert Membership.objects.filter(tenant=tenant, user=user).exists()
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new@example.com"]
-    assert "/accounts/reset/" in mail.outbox[0].body
     assert "Acme" in mail.outbox[0].subject
+    link = re.search(r"https?://testserver(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    assert link, mail.outbox[0].body
+    # The link works: the invitee chooses a password through allauth's reset page.
+    invitee = Client()
+    form_url = invitee.get(link.group(1))["Location"]
+    chosen = invitee.post(
+        form_url, {"password1": "Violet-Harbour-51", "password2": "Violet-Harbour-51"}
+    )
+    assert chosen.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("Violet-Harbour-51")
 
 
 def test_add_unknown_username_or_existing_member_is_a_field_error(
