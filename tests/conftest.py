@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from rest_framework.test import APIClient
 
 from seedance.models import Tenant
@@ -46,6 +52,11 @@ def totp_enrol(user: Any) -> str:
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for ``secret``."""
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 def has_totp(user: Any) -> bool:
