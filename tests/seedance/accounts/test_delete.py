@@ -39,7 +39,9 @@ def test_deleting_removes_memberships_and_personal_data_and_keeps_runs(tenant: T
     make_person("ada", tenant, "admin")
     maya = make_person("maya", tenant)
     totp_enrol(maya)
-    run = make_run(tenant, created_by=maya, end_user_id=Person.objects.create(user=maya).end_user_id)
+    run = make_run(
+        tenant, created_by=maya, end_user_id=Person.objects.create(user=maya).end_user_id
+    )
     client = signed_in(maya)
     elsewhere = signed_in(maya)
 
@@ -59,10 +61,15 @@ def test_deleting_removes_memberships_and_personal_data_and_keeps_runs(tenant: T
     for session in (client, elsewhere):  # every session of the account is over
         assert not session.get(reverse("portal:home")).wsgi_request.user.is_authenticated
     # The address is free again.
-    assert Client().post(
-        reverse("account_signup"),
-        {"email": "maya@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    ).status_code == 302
+    assert (
+        Client()
+        .post(
+            reverse("account_signup"),
+            {"email": "maya@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
+        .status_code
+        == 302
+    )
     assert User.objects.filter(email="maya@example.com", is_active=True).count() == 1
 
 

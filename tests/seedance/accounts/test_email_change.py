@@ -57,9 +57,7 @@ def test_an_address_another_account_uses_is_never_added(
     other = django_user_model.objects.create_user("max", "max@example.com", PASSWORD)
     verified_email_set(user=other, email="max@example.com")
     client.force_login(person)
-    response = client.post(
-        reverse("account_email"), {"action_add": "", "email": "MAX@example.com"}
-    )
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "MAX@example.com"})
     # Answered like any address (this form finds no accounts for anyone); the link goes to
     # the address's owner, and confirming it cannot take the address from their account.
     assert response.status_code == 302
