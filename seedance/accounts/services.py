@@ -8,14 +8,14 @@ authenticators (the personal data) go, so the address can sign up again.
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from django.contrib.auth.models import AbstractBaseUser, User
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from seedance.exceptions import AccountDeletionRefused
 from seedance.models import Membership
 
 
-def account_deletion_blockers(*, user: AbstractBaseUser) -> list[str]:
+def account_deletion_blockers(*, user: User) -> list[str]:
     """Names of the tenants the person is the only admin of while others are members."""
     blocked = []
     for membership in (
@@ -29,7 +29,7 @@ def account_deletion_blockers(*, user: AbstractBaseUser) -> list[str]:
     return blocked
 
 
-def account_delete(*, user: AbstractBaseUser) -> User:
+def account_delete(*, user: User) -> User:
     """Remove the person's memberships and anonymise their account, or refuse (nothing
     changed) while a tenant with other members would be left without an admin."""
     with transaction.atomic():

@@ -6,6 +6,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.models import User
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.generic import FormView
@@ -22,19 +23,25 @@ class AccountDeleteView(LoginRequiredMixin, FormView[AccountDeleteForm]):
     template_name = "seedance/accounts/delete.html"
     form_class = AccountDeleteForm
 
+    @property
+    def account(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)  # LoginRequiredMixin turned the anonymous away
+        return user
+
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        kwargs["user"] = self.request.user
+        kwargs["user"] = self.account
         return kwargs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["account_memberships"] = (
             Membership.objects.select_related("tenant")
-            .filter(user=self.request.user)
+            .filter(user=self.account)
             .order_by("tenant__name")
         )
-        context["blocked_tenants"] = account_deletion_blockers(user=self.request.user)
+        context["blocked_tenants"] = account_deletion_blockers(user=self.account)
         return context
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -45,7 +52,7 @@ class AccountDeleteView(LoginRequiredMixin, FormView[AccountDeleteForm]):
 
     def form_valid(self, form: AccountDeleteForm) -> HttpResponse:
         try:
-            account_delete(user=self.request.user)
+            account_delete(user=self.account)
         except AccountDeletionRefused as refused:
             form.add_error(None, refused.message)
             return self.form_invalid(form)

@@ -1,8 +1,6 @@
 """Deleting one's account: memberships go, personal data goes, the runs' history stays;
 refused (nothing changed) while a tenant with other members would lose its only admin."""
 
-from typing import Any
-
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -117,7 +115,8 @@ def test_a_wrong_password_is_a_form_error_and_changes_nothing(tenant: Tenant) ->
     assert response.status_code == 200
     assert "That is not your password." in response.content.decode()
     maya.refresh_from_db()
-    assert maya.is_active and maya.check_password(PASSWORD)
+    assert maya.is_active
+    assert maya.check_password(PASSWORD)
     assert Membership.objects.filter(user=maya).exists()
 
 

@@ -47,7 +47,8 @@ def test_failed_portal_logins_for_one_account_count_across_both_processes(
             "/accounts/login/", {"login": "maya@example.com", "password": f"no-{attempt}"}
         )
         assert answer.status_code == 200
-        assert WRONG in answer.text and TOO_MANY not in answer.text
+        assert WRONG in answer.text
+        assert TOO_MANY not in answer.text
 
     for server in servers:  # now even the right password is refused, on either process
         refused = server.form_post(
@@ -69,7 +70,8 @@ def test_failed_admin_logins_from_one_address_count_across_both_processes(
             "/admin/login/?next=/admin/", {"login": f"guess-{attempt}", "password": "x"}
         )
         assert answer.url.path == "/accounts/login/"  # the admin signs in through allauth
-        assert WRONG in answer.text and TOO_MANY not in answer.text
+        assert WRONG in answer.text
+        assert TOO_MANY not in answer.text
 
     for server in servers:
         refused = server.form_post(
