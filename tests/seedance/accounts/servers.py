@@ -34,10 +34,11 @@ class Server:
     """One process; its client keeps that process's cookies (CSRF, session)."""
 
     url: str
+    host: str = HOST
     client: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.client = httpx.Client(base_url=self.url, headers={"Host": HOST}, timeout=20)
+        self.client = httpx.Client(base_url=self.url, headers={"Host": self.host}, timeout=20)
 
     def form_post(self, path: str, data: dict[str, str]) -> httpx.Response:
         """GET the form (for its CSRF token), then POST it as a browser would."""
