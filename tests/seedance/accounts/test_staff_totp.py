@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import User
+from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -120,3 +122,22 @@ def test_tenant_people_are_never_asked_to_enrol_and_may_choose_to(
     assert client.get(ADMIN_URL, follow=True).status_code == 403
     assert client.get(reverse("mfa_index")).status_code == 200
     assert not Authenticator.objects.filter(user=maya).exists()
+
+
+def test_a_staff_account_made_by_createsuperuser_verifies_its_address_then_enrols(
+    client: Client,
+) -> None:
+    call_command(
+        "createsuperuser", "--noinput", "--username", "root", "--email", "root@example.com"
+    )
+    root = User.objects.get(username="root")
+    root.set_password(PASSWORD)
+    root.save()
+
+    first = sign_in(client, "root", next_url=ADMIN_URL)
+    assert first["Location"] == reverse("account_email_verification_sent")
+    link = re.search(r"https?://testserver(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+    assert link, mail.outbox[-1].body
+    confirmed = client.post(link.group(1))
+    assert confirmed["Location"] == ADMIN_URL  # signed in, on to where they were going
+    assert client.get(ADMIN_URL)["Location"] == ACTIVATE_URL
