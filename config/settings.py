@@ -140,7 +140,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Seedance Studio: "
-ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Counted in the shared cache (below), so every web process sees the same attempts; the
 # other actions keep allauth's defaults. "10/m/ip,5/5m/key": per address, and per account.
 ACCOUNT_RATE_LIMITS = {
