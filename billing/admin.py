@@ -4,7 +4,9 @@ do about them, prices (added, never edited) and what provisioning made."""
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
 
@@ -19,12 +21,28 @@ from billing.models import (
     TenantBilling,
     UsageRecord,
 )
+from billing.portal.services import record_caps_changed
+from seedance.admin_views import REASON_MAX_CHARS
+from seedance.audit import Actor
 
 Pushed = UsageRecord.PushState
+CAP_FIELDS = ("monthly_spend_cap", "max_in_flight_runs", "end_user_monthly_spend_cap")
+
+
+class TenantBillingForm(forms.ModelForm[TenantBilling]):
+    """Staff change caps with a reason, kept in the audit log with the values before/after."""
+
+    reason = forms.CharField(
+        max_length=REASON_MAX_CHARS,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Why: recorded in the tenant's audit log with the caps changed.",
+    )
 
 
 @admin.register(TenantBilling)
 class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
+    form = TenantBillingForm
     list_display = [
         "tenant",
         "subscription_status",
@@ -47,6 +65,23 @@ class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
         "next_provision_at",
         "last_provision_error",
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """A billing row stays with its tenant (the audit entry names it)."""
+        return [*self.readonly_fields, *(["tenant"] if obj else [])]
+
+    def save_model(self, request: HttpRequest, obj: TenantBilling, form: Any, change: bool) -> None:
+        """Saved and audited in one transaction: a refused entry leaves the caps as they were."""
+        before = {name: form.initial.get(name) for name in CAP_FIELDS} if change else {}
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            record_caps_changed(
+                tenant=obj.tenant,
+                before=before,
+                after={name: getattr(obj, name) for name in CAP_FIELDS},
+                actor=Actor.staff(request.user),
+                reason=form.cleaned_data["reason"],
+            )
 
     @admin.display(description="Held usage (USD)")
     def held_amount(self, billing: TenantBilling) -> Decimal:
@@ -134,4 +169,20 @@ class SubscriptionItemAdmin(admin.ModelAdmin[SubscriptionItem]):
     readonly_fields = [field.name for field in SubscriptionItem._meta.fields]
 
 
-admin.site.register(EndUserLimit)
+@admin.register(EndUserLimit)
+class EndUserLimitAdmin(admin.ModelAdmin[EndUserLimit]):
+    """Shown, not edited: a tenant's admins set these in the portal, where each change is
+    audited; staff change a tenant's caps on its billing row, with a reason."""
+
+    list_display = ["tenant", "end_user_id", "monthly_spend_cap"]
+    list_filter = ["tenant"]
+    readonly_fields = ["tenant", "end_user_id", "monthly_spend_cap"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

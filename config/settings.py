@@ -276,6 +276,7 @@ SEEDANCE = {
     "OUTPUT_COPY_WINDOW_SECONDS": env.int(
         "SEEDANCE_OUTPUT_COPY_WINDOW_SECONDS", default=2 * 24 * 3600
     ),
+    "SUPPORT_EMAIL": env.str("SEEDANCE_SUPPORT_EMAIL", default=""),
     # Billing reserves each run against its tenant's caps; seedance never imports billing.
     "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }

@@ -1,4 +1,5 @@
-"""The platform admin: tenants, keys, runs, and the NSFW review queue for platform staff.
+"""The platform admin: runs and the NSFW review queue for platform staff (tenants, keys and
+the audit log are in ``seedance.admin_tenants``).
 
 Moderation decisions go through ``seedance.moderation`` only: the bulk actions ask for a
 reason on a confirmation page, then call ``run_approve``/``run_reject`` run by run.
@@ -18,43 +19,14 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from seedance import admin_tenants  # noqa: F401 - registers tenants, keys and the audit log
 from seedance.admin_views import ModerationDecisionForm, staff_output_file
 from seedance.inbound import admin as inbound_admin  # noqa: F401 - registers the delivery lists
-from seedance.models import (
-    ApiKey,
-    Membership,
-    ModerationDecision,
-    OutputFile,
-    Run,
-    Tenant,
-)
+from seedance.models import ModerationDecision, OutputFile, Run
 from seedance.moderation import run_approve, run_reject
 
 Decide = Callable[..., bool]
 PROMPT_EXCERPT_CHARS = 80
-
-
-class MembershipInline(admin.TabularInline[Membership, Tenant]):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin[Tenant]):
-    list_display = ["slug", "name", "created_at"]
-    search_fields = ["slug", "name"]
-    inlines = [MembershipInline]
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
-    list_display = ["name", "prefix", "tenant", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["tenant"]
-    readonly_fields = ["prefix", "digest", "created_at", "last_used_at"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False  # keys are issued by a service that shows the secret once
 
 
 class ModerationFilter(admin.SimpleListFilter):

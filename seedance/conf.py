@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "OUTPUT_COPY_RETRY_BASE_SECONDS": 120,
     "OUTPUT_COPY_RETRY_MAX_SECONDS": 3600,
     "OUTPUT_COPY_WINDOW_SECONDS": 2 * 24 * 3600,
+    #: Shown to a suspended tenant's members as whom to ask; empty: "the platform's support".
+    "SUPPORT_EMAIL": "",
 }
 
 

@@ -77,6 +77,12 @@ class AccountDeletionRefused(SeedanceError):
     code = "account_deletion_refused"
 
 
+class TenantSuspended(SeedanceError):
+    """Staff suspended the tenant: its keys are known but refused (403, not a 401)."""
+
+    code = "tenant_suspended"
+
+
 class CallbackRejected(SeedanceError):
     """A Runflow callback failed signature verification."""
 

@@ -2,7 +2,8 @@
 
 Runflow's output URLs are not ours to keep or to give away: after success each output is
 copied into our storage (any Django storage backend), and readers get signed, expiring
-links to a view that checks the run's moderation state and the file's retention.
+links to a view that checks the run's moderation state, the file's retention and that the
+tenant is not suspended.
 """
 
 import logging
@@ -227,9 +228,11 @@ def file_for_token(token: str) -> OutputFile | None:
         )
     except signing.BadSignature:
         return None
-    record = OutputFile.objects.select_related("run").filter(pk=file_id).first()
+    record = OutputFile.objects.select_related("run__tenant").filter(pk=file_id).first()
     if record is None or not outputs_visible(record.run) or not _servable(record, timezone.now()):
         return None
+    if record.run.tenant.is_suspended:
+        return None  # answered like a file no longer available; works again on resume
     return record
 
 

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from seedance.models import Tenant
 from seedance.runflow.signing import REQUEST_ID_HEADER, SIGNATURE_HEADER, sign
 from seedance.services.keys import IssuedKey, api_key_issue
+from tests.factories import SYSTEM
 
 pytest_plugins = ["tests.fixtures.services"]
 
@@ -82,7 +83,7 @@ def other_tenant(db: None) -> Tenant:
 
 @pytest.fixture
 def issued_key(tenant: Tenant) -> IssuedKey:
-    return api_key_issue(tenant=tenant, name="test")
+    return api_key_issue(tenant=tenant, name="test", actor=SYSTEM)
 
 
 @pytest.fixture
@@ -95,7 +96,7 @@ def api_client(issued_key: IssuedKey) -> APIClient:
 @pytest.fixture
 def other_api_client(other_tenant: Tenant) -> APIClient:
     client = APIClient()
-    secret = api_key_issue(tenant=other_tenant, name="other").secret
+    secret = api_key_issue(tenant=other_tenant, name="other", actor=SYSTEM).secret
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client
 

@@ -9,9 +9,12 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from seedance.audit import Actor
 from seedance.models import OutputFile, Run, Tenant
 
 PAYLOADS = Path(__file__).parent / "payloads"
+#: Who the suite's set-up acts as when a service asks for an actor.
+SYSTEM = Actor.system("tests")
 
 
 def make_run(tenant: Tenant, **fields: Any) -> Run:

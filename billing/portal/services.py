@@ -5,6 +5,7 @@ Amounts come from the ledger (``usage_summary``) and the caps' own arithmetic
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,6 +26,7 @@ from billing.selectors import (
     usage_summary,
 )
 from billing.stripe_reads import invoice_line_cents_by_rate
+from seedance.audit import Action, Actor, audit_record, changes
 from seedance.models import Person, Tenant
 
 CENTS = Decimal("0.01")
@@ -167,41 +169,91 @@ def tenant_caps_update(
     monthly_spend_cap: Decimal | None,
     max_in_flight_runs: int | None,
     end_user_monthly_spend_cap: Decimal | None,
+    actor: Actor,
+    reason: str = "",
 ) -> TenantBilling:
-    """Set the tenant's caps (None: no cap) under the same row lock admission takes."""
+    """Set the tenant's caps (None: no cap) under the same row lock admission takes; the
+    audit entry names each cap that changed, before and after."""
     for value in (monthly_spend_cap, max_in_flight_runs, end_user_monthly_spend_cap):
         if value is not None and value < 0:
             raise ValueError("A cap cannot be negative.")
+    caps = {
+        "monthly_spend_cap": monthly_spend_cap,
+        "max_in_flight_runs": max_in_flight_runs,
+        "end_user_monthly_spend_cap": end_user_monthly_spend_cap,
+    }
     with transaction.atomic():
         billing = tenant_billing_for_update(tenant)
-        billing.monthly_spend_cap = monthly_spend_cap
-        billing.max_in_flight_runs = max_in_flight_runs
-        billing.end_user_monthly_spend_cap = end_user_monthly_spend_cap
-        billing.save(
-            update_fields=[
-                "monthly_spend_cap",
-                "max_in_flight_runs",
-                "end_user_monthly_spend_cap",
-                "updated_at",
-            ]
-        )
+        before = {name: getattr(billing, name) for name in caps}
+        for name, value in caps.items():
+            setattr(billing, name, value)
+        billing.save(update_fields=[*caps, "updated_at"])
+        record_caps_changed(tenant=tenant, before=before, after=caps, actor=actor, reason=reason)
     return billing
 
 
+def record_caps_changed(
+    *,
+    tenant: Tenant,
+    before: Mapping[str, object],
+    after: Mapping[str, object],
+    actor: Actor,
+    reason: str,
+) -> None:
+    """The ``cap.changed`` entry, when any cap moved (the portal's form or staff's admin)."""
+    if diff := changes(before, after):
+        audit_record(
+            action=Action.CAP_CHANGED,
+            actor=actor,
+            tenant=tenant,
+            target=", ".join(diff),
+            reason=reason,
+            details=diff,
+        )
+
+
 def end_user_limit_set(
-    *, tenant: Tenant, end_user_id: str, monthly_spend_cap: Decimal
+    *, tenant: Tenant, end_user_id: str, monthly_spend_cap: Decimal, actor: Actor
 ) -> EndUserLimit:
     if monthly_spend_cap < 0:
         raise ValueError("A cap cannot be negative.")
-    limit, _ = EndUserLimit.objects.update_or_create(
-        tenant=tenant, end_user_id=end_user_id, defaults={"monthly_spend_cap": monthly_spend_cap}
-    )
+    with transaction.atomic():
+        previous = (
+            EndUserLimit.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(end_user_id=end_user_id)
+            .values_list("monthly_spend_cap", flat=True)
+            .first()
+        )
+        limit, _ = EndUserLimit.objects.update_or_create(
+            tenant=tenant,
+            end_user_id=end_user_id,
+            defaults={"monthly_spend_cap": monthly_spend_cap},
+        )
+        audit_record(
+            action=Action.END_USER_LIMIT_SET,
+            actor=actor,
+            tenant=tenant,
+            target=end_user_id,
+            details=changes(
+                {"monthly_spend_cap": previous}, {"monthly_spend_cap": monthly_spend_cap}
+            ),
+        )
     return limit
 
 
-def end_user_limit_remove(*, tenant: Tenant, limit_id: int) -> None:
+def end_user_limit_remove(*, tenant: Tenant, limit_id: int, actor: Actor) -> None:
     """Remove one of the tenant's overrides; another tenant's id is DoesNotExist."""
-    EndUserLimit.objects.get(tenant=tenant, pk=limit_id).delete()
+    with transaction.atomic():
+        limit = EndUserLimit.objects.for_tenant(tenant).select_for_update().get(pk=limit_id)
+        limit.delete()
+        audit_record(
+            action=Action.END_USER_LIMIT_REMOVED,
+            actor=actor,
+            tenant=tenant,
+            target=limit.end_user_id,
+            details={"monthly_spend_cap": {"before": str(limit.monthly_spend_cap), "after": None}},
+        )
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from billing.portal.svg import daily_bar_chart
 from billing.pricing import price_estimate
 from billing.selectors import end_user_limits, run_money, tenant_billing
 from billing.stripe_client import stripe_client
+from seedance.audit import Actor
 from seedance.models import Membership
 from seedance.portal.access import PortalMixin
 from seedance.portal.manage_views import AdminOnlyMixin
@@ -161,7 +162,11 @@ class CapsView(PortalMixin, AdminOnlyMixin, TemplateView):
         form = CapsForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        tenant_caps_update(tenant=self.membership.tenant, **form.cleaned_data)
+        tenant_caps_update(
+            tenant=self.membership.tenant,
+            actor=Actor.tenant_admin(request.user),
+            **form.cleaned_data,
+        )
         messages.success(request, "Caps saved.")
         return redirect("billing_portal:caps")
 
@@ -175,7 +180,11 @@ class EndUserLimitAddView(CapsView):
         form = EndUserLimitForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(limit_form=form))
-        end_user_limit_set(tenant=self.membership.tenant, **form.cleaned_data)
+        end_user_limit_set(
+            tenant=self.membership.tenant,
+            actor=Actor.tenant_admin(request.user),
+            **form.cleaned_data,
+        )
         messages.success(request, f"Cap set for {form.cleaned_data['end_user_id']}.")
         return redirect("billing_portal:caps")
 
@@ -185,7 +194,11 @@ class EndUserLimitRemoveView(PortalMixin, AdminOnlyMixin, View):
 
     def post(self, request: HttpRequest, limit_id: int) -> HttpResponse:
         try:
-            end_user_limit_remove(tenant=self.membership.tenant, limit_id=limit_id)
+            end_user_limit_remove(
+                tenant=self.membership.tenant,
+                limit_id=limit_id,
+                actor=Actor.tenant_admin(request.user),
+            )
         except EndUserLimit.DoesNotExist:
             raise Http404("No such override.") from None
         messages.success(request, "Override removed.")

@@ -11,6 +11,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from seedance.audit import Action, Actor, audit_record
 from seedance.exceptions import AccountDeletionRefused
 from seedance.models import Membership
 
@@ -42,6 +43,16 @@ def account_delete(*, user: User) -> User:
             raise AccountDeletionRefused(
                 f"You are the only admin of {', '.join(blocked)}: make another member an "
                 "admin (or remove the other members) first."
+            )
+        memberships = list(Membership.objects.select_related("tenant").filter(user=account))
+        for membership in memberships:
+            audit_record(
+                actor=Actor.system("account deletion"),
+                tenant=membership.tenant,
+                action=Action.MEMBER_REMOVED,
+                target=account.get_username(),
+                reason="The person deleted their account.",
+                details={"role": membership.role},
             )
         Membership.objects.filter(user=account).delete()
         EmailAddress.objects.filter(user=account).delete()

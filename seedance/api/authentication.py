@@ -1,4 +1,8 @@
-"""``Authorization: Bearer <api key>`` → the key's tenant, on ``request.auth``."""
+"""``Authorization: Bearer <api key>`` → the key's tenant, on ``request.auth``.
+
+A suspended tenant's key is still identified (and its use recorded), then refused with
+403 ``tenant_suspended``, so its app can tell a suspension from a wrong or revoked key.
+"""
 
 from typing import Any
 
@@ -7,8 +11,14 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from seedance.exceptions import TenantSuspended
 from seedance.models import ApiKey, Tenant
 from seedance.services.keys import api_key_authenticate
+
+SUSPENDED_MESSAGE = (
+    "This tenant is suspended by the platform: its API keys are refused until it is resumed. "
+    "Runs already in generation still finish."
+)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -27,6 +37,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         api_key = api_key_authenticate(raw_key)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        if api_key.tenant.is_suspended:
+            raise TenantSuspended(SUSPENDED_MESSAGE)
         return TenantPrincipal(api_key.tenant), api_key
 
     def authenticate_header(self, request: Request) -> str:

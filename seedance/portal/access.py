@@ -1,14 +1,18 @@
 """Every portal page resolves the person's membership here, on every request.
 
 ``current_membership`` (seedance.tenancy) is the one place the tenant is chosen and the
-membership checked; this module only hands its answer to views and templates.
+membership checked; this module only hands its answer to views and templates. A suspended
+tenant's pages all answer with one page saying so (403); the few views a person needs to
+leave it (switching tenant) set ``allowed_while_suspended``.
 """
 
 from typing import Any
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
+from seedance.conf import setting
 from seedance.models import Membership
 from seedance.tenancy import current_membership
 
@@ -32,12 +36,15 @@ class PortalMixin(LoginRequiredMixin):
     request: HttpRequest
     #: The main menu's entry this page belongs to (seedance.portal.extensions.NavLink.key).
     portal_section = ""
+    allowed_while_suspended = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self._portal_context = portal_context(request)
         self.membership = self._portal_context["membership"]
+        if self.membership.tenant.is_suspended and not self.allowed_while_suspended:
+            return suspended_response(request, self._portal_context)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -45,3 +52,17 @@ class PortalMixin(LoginRequiredMixin):
         context.update(self._portal_context)
         context.setdefault("portal_section", self.portal_section)
         return context
+
+
+SUSPENDED_TEMPLATE = "seedance/portal/suspended.html"
+
+
+def suspended_response(request: HttpRequest, context: dict[str, Any]) -> TemplateResponse:
+    """What every page of a suspended tenant shows: that it is, the note staff left for its
+    members (staff's own reason stays in the audit log), and whom to ask."""
+    return TemplateResponse(
+        request,
+        SUSPENDED_TEMPLATE,
+        {**context, "support_email": setting("SUPPORT_EMAIL")},
+        status=403,
+    )

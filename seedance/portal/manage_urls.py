@@ -19,4 +19,5 @@ urlpatterns = [
         name="member-remove",
     ),
     path("settings/", views.TenantSettingsView.as_view(), name="tenant-settings"),
+    path("audit/", views.AuditLogView.as_view(), name="audit-log"),
 ]

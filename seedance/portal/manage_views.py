@@ -8,13 +8,15 @@ service and renders or redirects.
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from seedance.audit import Actor
 from seedance.exceptions import TenantChangeRefused
-from seedance.models import ApiKey, Membership
+from seedance.models import ApiKey, AuditEntry, Membership
 from seedance.portal.access import PortalMixin
 from seedance.portal.manage_forms import (
     ApiKeyCreateForm,
@@ -76,7 +78,11 @@ class KeysView(PortalMixin, AdminOnlyMixin, TemplateView):
         form = ApiKeyCreateForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
-        issued = api_key_issue(tenant=self.membership.tenant, name=form.cleaned_data["name"])
+        issued = api_key_issue(
+            tenant=self.membership.tenant,
+            name=form.cleaned_data["name"],
+            actor=Actor.tenant_admin(request.user),
+        )
         response = self.render_to_response(self.get_context_data(new_key=issued))
         response["Cache-Control"] = "no-store"
         return response
@@ -88,7 +94,7 @@ class KeyRevokeView(PortalMixin, AdminOnlyMixin, View):
     def post(self, request: HttpRequest, key_id: int) -> HttpResponse:
         tenant = self.membership.tenant
         key = get_object_or_404(ApiKey.objects.for_tenant(tenant), pk=key_id)
-        api_key_revoke(tenant=tenant, key_id=key.pk)
+        api_key_revoke(tenant=tenant, key_id=key.pk, actor=Actor.tenant_admin(request.user))
         messages.success(request, f"Key “{key.name}” ({key.prefix}…) revoked.")
         return redirect("portal:keys")
 
@@ -134,7 +140,12 @@ class MemberRoleView(PortalMixin, AdminOnlyMixin, View):
             messages.error(request, "Pick a role.")
             return redirect("portal:members")
         try:
-            member_role_set(tenant=tenant, membership_id=target.pk, role=form.cleaned_data["role"])
+            member_role_set(
+                tenant=tenant,
+                membership_id=target.pk,
+                role=form.cleaned_data["role"],
+                actor=Actor.tenant_admin(request.user),
+            )
         except TenantChangeRefused as refused:
             messages.error(request, refused.message)
             return redirect("portal:members")
@@ -151,7 +162,9 @@ class MemberRemoveView(PortalMixin, AdminOnlyMixin, View):
         tenant = self.membership.tenant
         target = get_object_or_404(Membership.objects.for_tenant(tenant), pk=membership_id)
         try:
-            removed = member_remove(tenant=tenant, membership_id=target.pk)
+            removed = member_remove(
+                tenant=tenant, membership_id=target.pk, actor=Actor.tenant_admin(request.user)
+            )
         except TenantChangeRefused as refused:
             messages.error(request, refused.message)
             return redirect("portal:members")
@@ -178,10 +191,58 @@ class TenantSettingsView(PortalMixin, AdminOnlyMixin, TemplateView):
         form = TenantSettingsForm(request.POST)
         if form.is_valid():
             try:
-                tenant_settings_update(tenant=self.membership.tenant, **form.cleaned_data)
+                tenant_settings_update(
+                    tenant=self.membership.tenant,
+                    actor=Actor.tenant_admin(request.user),
+                    **form.cleaned_data,
+                )
             except TenantChangeRefused as refused:
                 form.add_error(None, refused.message)
             else:
                 messages.success(request, "Settings saved.")
                 return redirect("portal:tenant-settings")
         return self.render_to_response(self.get_context_data(form=form))
+
+
+AUDIT_ENTRIES_PER_PAGE = 50
+
+
+class AuditLogView(PortalMixin, AdminOnlyMixin, TemplateView):
+    """Read-only: who changed the tenant's keys, members, caps and standing, when and why.
+    Staff appear as "Platform staff" and their internal reason is not shown."""
+
+    portal_section = "manage"
+    template_name = "seedance/portal/manage/audit_log.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        entries = AuditEntry.objects.for_tenant(self.membership.tenant).order_by(
+            "-created_at", "-id"
+        )
+        page = Paginator(entries, AUDIT_ENTRIES_PER_PAGE).get_page(self.request.GET.get("page"))
+        context.update(page_obj=page, rows=[audit_row(entry) for entry in page.object_list])
+        return context
+
+
+def audit_row(entry: AuditEntry) -> dict[str, Any]:
+    """One entry as a tenant admin reads it."""
+    staff = entry.actor_role == AuditEntry.ActorRole.STAFF
+    return {
+        "entry": entry,
+        "actor": "Platform staff" if staff else entry.actor_label,
+        "reason": "" if staff else entry.reason,
+        "details": [
+            f"{name}: {_shown(value['before'])} → {_shown(value['after'])}"
+            if isinstance(value, dict) and set(value) == {"before", "after"}
+            else f"{name}: {_shown(value)}"
+            for name, value in entry.details.items()
+        ],
+    }
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    return str(value)

@@ -52,6 +52,8 @@ class HomeView(PortalMixin, View):
 class SwitchTenantView(PortalMixin, View):
     """POST ``tenant``: work in that tenant from now on (404 if not a member)."""
 
+    allowed_while_suspended = True  # the way out of a suspended tenant
+
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
             switch_tenant(request, int(request.POST.get("tenant", "")))

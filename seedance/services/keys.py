@@ -6,9 +6,11 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from seedance.audit import Action, Actor, audit_record
 from seedance.models import ApiKey, Tenant
 
 KEY_PREFIX = "sdk"
@@ -30,22 +32,62 @@ def digest_of(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def api_key_issue(*, tenant: Tenant, name: str) -> IssuedKey:
+def api_key_issue(*, tenant: Tenant, name: str, actor: Actor, reason: str = "") -> IssuedKey:
     """Make a key like ``sdk_Ab3dE9xZ_<40 random chars>``: letters, digits and ``_`` only."""
     prefix = f"{KEY_PREFIX}_{_random(_PREFIX_RANDOM_CHARS)}"
     raw_key = f"{prefix}_{_random(_SECRET_CHARS)}"
-    api_key = ApiKey.objects.create(
-        tenant=tenant, name=name, prefix=prefix, digest=digest_of(raw_key)
-    )
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            tenant=tenant, name=name, prefix=prefix, digest=digest_of(raw_key)
+        )
+        audit_record(
+            action=Action.KEY_ISSUED,
+            actor=actor,
+            tenant=tenant,
+            target=_label(api_key),
+            reason=reason,
+            details={"key_id": api_key.pk, "name": name, "prefix": prefix},
+        )
     return IssuedKey(api_key=api_key, secret=raw_key)
 
 
-def api_key_revoke(*, tenant: Tenant, key_id: int) -> ApiKey:
-    api_key = ApiKey.objects.for_tenant(tenant).get(pk=key_id)
-    if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
+def api_key_revoke(*, tenant: Tenant, key_id: int, actor: Actor, reason: str = "") -> ApiKey:
+    """Revoke one key of the tenant's (another tenant's id is DoesNotExist); a key already
+    revoked keeps its date and writes no entry."""
+    with transaction.atomic():
+        api_key = ApiKey.objects.for_tenant(tenant).select_for_update().get(pk=key_id)
+        if api_key.revoked_at is None:
+            api_key.revoked_at = timezone.now()
+            api_key.save(update_fields=["revoked_at"])
+            audit_record(
+                action=Action.KEY_REVOKED,
+                actor=actor,
+                tenant=tenant,
+                target=_label(api_key),
+                reason=reason,
+                details={"key_id": api_key.pk, "name": api_key.name, "prefix": api_key.prefix},
+            )
     return api_key
+
+
+def api_key_revoke_all(*, tenant: Tenant, actor: Actor, reason: str) -> int:
+    """Revoke every active key of the tenant in one UPDATE; returns how many. The entry
+    lists the prefixes, so the log says exactly which keys stopped."""
+    now = timezone.now()
+    with transaction.atomic():
+        active = ApiKey.objects.for_tenant(tenant).filter(revoked_at__isnull=True)
+        keys = list(active.select_for_update().order_by("pk").values_list("pk", "prefix"))
+        revoked = ApiKey.objects.filter(pk__in=[pk for pk, _ in keys]).update(revoked_at=now)
+        prefixes = [prefix for _, prefix in keys]
+        audit_record(
+            action=Action.KEYS_REVOKED_ALL,
+            actor=actor,
+            tenant=tenant,
+            target=f"{revoked} key{'s' if revoked != 1 else ''}",
+            reason=reason,
+            details={"revoked": revoked, "prefixes": prefixes},
+        )
+    return revoked
 
 
 def api_key_authenticate(raw_key: str) -> ApiKey | None:
@@ -67,6 +109,10 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
         ).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
+
+
+def _label(api_key: ApiKey) -> str:
+    return f"key {api_key.pk} ({api_key.prefix}…, {api_key.name})"
 
 
 def _random(length: int) -> str:

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpRequest
 
+from seedance.audit import Action, Actor, audit_record
 from seedance.exceptions import TenantChangeRefused
 from seedance.models import Membership, Tenant
 
@@ -66,25 +67,52 @@ def member_invite_send(*, membership: Membership, request: HttpRequest) -> None:
         )
 
 
-def member_role_set(*, tenant: Tenant, membership_id: int, role: str) -> Membership:
+def member_role_set(
+    *, tenant: Tenant, membership_id: int, role: str, actor: Actor, reason: str = ""
+) -> Membership:
     """Change a member's role; the tenant always keeps at least one admin."""
     with transaction.atomic():
         membership = _locked_membership(tenant, membership_id)
         if membership.role == Membership.Role.ADMIN and role != Membership.Role.ADMIN:
             _refuse_if_last_admin(tenant, membership)
+        before = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
+        if before != role:
+            audit_record(
+                action=Action.MEMBER_ROLE_CHANGED,
+                actor=actor,
+                tenant=tenant,
+                target=_member_label(membership),
+                reason=reason,
+                details={"role": {"before": before, "after": role}},
+            )
     return membership
 
 
-def member_remove(*, tenant: Tenant, membership_id: int) -> Membership:
+def member_remove(
+    *, tenant: Tenant, membership_id: int, actor: Actor, reason: str = ""
+) -> Membership:
     """Remove a member (the user stays); never the tenant's last admin."""
     with transaction.atomic():
         membership = _locked_membership(tenant, membership_id)
         if membership.role == Membership.Role.ADMIN:
             _refuse_if_last_admin(tenant, membership)
+        target = _member_label(membership)
         membership.delete()
+        audit_record(
+            action=Action.MEMBER_REMOVED,
+            actor=actor,
+            tenant=tenant,
+            target=target,
+            reason=reason,
+            details={"user_id": membership.user_id, "role": membership.role},
+        )
     return membership
+
+
+def _member_label(membership: Membership) -> str:
+    return f"{membership.user.get_username()} (user {membership.user_id})"
 
 
 def _find_user(email: str) -> User | None:

@@ -170,7 +170,8 @@ def _settle_unclaimed(
             run, only_if=Q(claimed_at__isnull=True, provider_run_id__isnull=True), report=report
         )
         return
-    run_submit(run.pk, client=runflow)
+    # Looked up above when it was ever sent: a suspended tenant's run may be canceled.
+    run_submit(run.pk, client=runflow, upstream_checked=True)
     report.submitted += 1
 
 
@@ -184,7 +185,7 @@ def _settle_lost_create(
             run, only_if=Q(claimed_at=run.claimed_at, provider_run_id__isnull=True), report=report
         )
         return
-    run_submit(run.pk, client=runflow, stale_claim=run.claimed_at)
+    run_submit(run.pk, client=runflow, stale_claim=run.claimed_at, upstream_checked=True)
     report.submitted += 1
 
 

@@ -15,7 +15,12 @@ from django.utils.module_loading import import_string
 
 from seedance import queue
 from seedance.conf import setting
-from seedance.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, RunNotCancelable
+from seedance.exceptions import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    RunNotCancelable,
+    TenantSuspended,
+)
 from seedance.models import IdempotencyKey, Run, Tenant
 from seedance.run_input import RunInput
 from seedance.states import RunStatus
@@ -36,7 +41,12 @@ def run_create(
 
     With an Idempotency-Key, the key row commits with the run, so a crash leaves neither;
     a repeat of the same body gets the first run back, another body is refused.
+
+    A suspended tenant makes no runs (its keys and portal refuse before this; a run made in
+    a suspension's race is canceled at submission, never sent).
     """
+    if tenant.is_suspended:
+        raise TenantSuspended("This tenant is suspended: it cannot create runs.")
     digest = _request_digest(run_input)
     with transaction.atomic():
         if idempotency_key:

@@ -4,6 +4,10 @@ A submit first claims the run with a conditional UPDATE, so running it twice, or
 once, sends one create. When Runflow's answer is lost the run stays claimed and is looked
 up by ``client_ref``; only the reconciler may resubmit, after the submit's worst case, by
 taking over that exact claim (compare-and-swap), so two reconcilers never both resend.
+
+A claim first reads the tenant's suspension under a lock on the tenant's row, the lock a
+suspension takes too: a run is claimed either before a suspension commits (it is sent,
+finishes and is billed) or never (it is canceled here, once nothing can have been sent).
 """
 
 import logging
@@ -12,14 +16,14 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from seedance.conf import setting, submit_worst_case_seconds
 from seedance.exceptions import RunflowError, RunflowRejected
-from seedance.models import Run
+from seedance.models import Run, Tenant
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.runflow.payloads import ProviderRun
 from seedance.states import RunStatus
@@ -33,19 +37,56 @@ def callback_url_for(run_id: UUID | str) -> str:
     return f"{str(setting('PUBLIC_BASE_URL')).rstrip('/')}{path}"
 
 
-def run_claim(run_id: UUID | str, *, stale_claim: datetime | None = None) -> Run | None:
+TENANT_SUSPENDED = "tenant_suspended"
+
+
+def run_claim(
+    run_id: UUID | str, *, stale_claim: datetime | None = None, upstream_checked: bool = False
+) -> Run | None:
     """Take the run for submission; None if it is not ours to take.
 
     Without ``stale_claim`` only an unclaimed run is taken; with it, only a run still
     holding exactly that claim (the reconciler taking over a submit that went silent).
+    A suspended tenant's run is never taken: it is canceled if it was never sent, or if
+    the caller looked it up by client_ref and Runflow has none (``upstream_checked``).
     """
-    waiting = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED, provider_run_id__isnull=True)
-    if stale_claim is None:
-        waiting = waiting.filter(claimed_at__isnull=True)
-    else:
-        waiting = waiting.filter(claimed_at=stale_claim)
-    claimed = waiting.update(claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1)
+    waiting = Q(status=RunStatus.QUEUED, provider_run_id__isnull=True)
+    waiting &= Q(claimed_at__isnull=True) if stale_claim is None else Q(claimed_at=stale_claim)
+    with transaction.atomic():
+        if _tenant_suspended_locked(run_id):
+            never_sent = Q() if upstream_checked else Q(submit_attempts=0)
+            run_cancel_for_suspension(run_id, only_if=waiting & never_sent)
+            return None
+        claimed = Run.objects.filter(waiting, pk=run_id).update(
+            claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1
+        )
     return Run.objects.get(pk=run_id) if claimed else None
+
+
+def run_cancel_for_suspension(run_id: UUID | str, *, only_if: Q) -> Run | None:
+    """The one terminal transition, for a run its tenant's suspension stopped before it was
+    sent: canceled, its reservation released, never billed."""
+    return run_finish(
+        run_id,
+        Outcome(
+            status=RunStatus.CANCELED,
+            failure_code=TENANT_SUSPENDED,
+            failure_message="Canceled before submission: the tenant is suspended.",
+        ),
+        only_if=only_if,
+    )
+
+
+def _tenant_suspended_locked(run_id: UUID | str) -> bool:
+    """The run's tenant's suspension, read under the tenant row's lock (FOR NO KEY UPDATE:
+    it waits for a suspension being written; a run's insert never waits for it)."""
+    suspended_at = (
+        Tenant.objects.select_for_update(no_key=True, of=("self",))
+        .filter(runs__pk=run_id)
+        .values_list("suspended_at", flat=True)
+        .first()
+    )
+    return suspended_at is not None
 
 
 def run_release_claim(run: Run) -> None:
@@ -60,8 +101,9 @@ def run_submit(
     *,
     client: RunflowClient | None = None,
     stale_claim: datetime | None = None,
+    upstream_checked: bool = False,
 ) -> None:
-    run = run_claim(run_id, stale_claim=stale_claim)
+    run = run_claim(run_id, stale_claim=stale_claim, upstream_checked=upstream_checked)
     if run is None:
         return
     with ExitStack() as owned:

@@ -24,7 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse  # noqa: 
 
 from seedance.models import Membership, Tenant  # noqa: E402
 from seedance.services.keys import api_key_issue  # noqa: E402
-from tests.factories import make_run  # noqa: E402
+from tests.factories import SYSTEM, make_run  # noqa: E402
 
 PORTAL_NAMESPACES = ("portal",)
 
@@ -56,7 +56,7 @@ def main() -> None:
     user = User.objects.create_user("ada", "ada@example.com", "pw-not-used-0")
     tenant = Tenant.objects.create(slug="acme", name="Acme")
     membership = Membership.objects.create(tenant=tenant, user=user, role="admin")
-    key = api_key_issue(tenant=tenant, name="probe").api_key
+    key = api_key_issue(tenant=tenant, name="probe", actor=SYSTEM).api_key
     run = make_run(tenant, created_by=user)
     values = {"run_id": run.pk, "key_id": key.pk, "membership_id": membership.pk}
 

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from seedance.models import ApiKey, Run, Tenant
 from seedance.services.keys import IssuedKey, api_key_revoke
+from tests.factories import SYSTEM
 
 PROMPT = "A red fox runs through fresh snow at dawn"
 
@@ -91,7 +92,7 @@ def test_bad_authorization_is_a_401_bearer(
 def test_revoked_key_is_a_401_bearer(
     api_client: APIClient, issued_key: IssuedKey, tenant: Tenant, run: Run, endpoint: str
 ) -> None:
-    api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk)
+    api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk, actor=SYSTEM)
     response = call(api_client, endpoint, run)
     assert_unauthorized(response)
     assert response.json()["error"]["code"] == "authentication_failed"
@@ -102,7 +103,7 @@ def test_key_revoked_between_requests_stops_working(
     api_client: APIClient, issued_key: IssuedKey, tenant: Tenant
 ) -> None:
     assert api_client.get("/api/v1/runs").status_code == 200
-    api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk)
+    api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk, actor=SYSTEM)
     assert_unauthorized(api_client.get("/api/v1/runs"))
 
 

@@ -12,6 +12,7 @@ from seedance.models import OutputFile, Run
 from seedance.outputs import fetchable, safe_video_type, signed_url
 from tests.billing.factories import billable_run
 from tests.conftest import totp_enrol
+from tests.factories import SYSTEM
 
 PASSWORD = "pw-for-tests-123"
 
@@ -79,11 +80,13 @@ def test_changing_retention_redates_copies_already_made(tenant: Any) -> None:
     run = billable_run(tenant)
     record = stored_copy(run)
     OutputFile.objects.filter(pk=record.pk).update(copied_at=timezone.now() - timedelta(days=10))
-    tenant_settings_update(tenant=tenant, name=tenant.name, output_retention_days=7)
+    tenant_settings_update(tenant=tenant, name=tenant.name, output_retention_days=7, actor=SYSTEM)
     record.refresh_from_db()
     assert record.expires_at is not None
     assert record.expires_at < timezone.now()
     assert outputs_purge_expired() == 1
-    tenant_settings_update(tenant=tenant, name=tenant.name, output_retention_days=None)
+    tenant_settings_update(
+        tenant=tenant, name=tenant.name, output_retention_days=None, actor=SYSTEM
+    )
     record.refresh_from_db()
     assert record.deleted_at is not None  # a purged copy stays gone

@@ -22,6 +22,7 @@ from seedance.services.keys import (
     api_key_revoke,
     digest_of,
 )
+from tests.factories import SYSTEM
 
 KEY_PATTERN = re.compile(r"^sdk_[A-Za-z0-9]{8}_[A-Za-z0-9]{40}$")
 
@@ -71,7 +72,7 @@ def test_issued_key_is_named_active_and_unused(issued_key: IssuedKey, tenant: Te
 
 
 def test_every_issued_key_is_different(tenant: Tenant) -> None:
-    issued = [api_key_issue(tenant=tenant, name=f"k{n}") for n in range(20)]
+    issued = [api_key_issue(tenant=tenant, name=f"k{n}", actor=SYSTEM) for n in range(20)]
     assert len({key.secret for key in issued}) == 20
     assert len({key.api_key.prefix for key in issued}) == 20
     assert len({key.api_key.digest for key in issued}) == 20
@@ -142,21 +143,21 @@ def test_api_call_records_last_used_time(issued_key: IssuedKey, api_client: APIC
 
 
 def test_revoked_key_no_longer_authenticates(issued_key: IssuedKey, tenant: Tenant) -> None:
-    revoked = api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk)
+    revoked = api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk, actor=SYSTEM)
     assert revoked.revoked_at is not None
     assert not revoked.is_active
     assert api_key_authenticate(issued_key.secret) is None
 
 
 def test_revoke_is_idempotent(issued_key: IssuedKey, tenant: Tenant) -> None:
-    first = api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk).revoked_at
-    second = api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk).revoked_at
+    first = api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk, actor=SYSTEM).revoked_at
+    second = api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk, actor=SYSTEM).revoked_at
     assert first == second == ApiKey.objects.get(pk=issued_key.api_key.pk).revoked_at
 
 
 def test_revoking_one_key_leaves_the_others(issued_key: IssuedKey, tenant: Tenant) -> None:
-    spare = api_key_issue(tenant=tenant, name="spare")
-    api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk)
+    spare = api_key_issue(tenant=tenant, name="spare", actor=SYSTEM)
+    api_key_revoke(tenant=tenant, key_id=issued_key.api_key.pk, actor=SYSTEM)
     assert api_key_authenticate(spare.secret) is not None
 
 
@@ -164,7 +165,7 @@ def test_a_tenant_cannot_revoke_another_tenants_key(
     issued_key: IssuedKey, other_tenant: Tenant
 ) -> None:
     with pytest.raises(ApiKey.DoesNotExist):
-        api_key_revoke(tenant=other_tenant, key_id=issued_key.api_key.pk)
+        api_key_revoke(tenant=other_tenant, key_id=issued_key.api_key.pk, actor=SYSTEM)
     assert api_key_authenticate(issued_key.secret) is not None
 
 

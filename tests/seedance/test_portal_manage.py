@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from seedance.models import ApiKey, Membership, Tenant
 from seedance.services.keys import api_key_issue
+from tests.factories import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def test_created_key_is_shown_once_and_authenticates(admin_client: Any, tenant: 
 
 
 def test_revoked_key_gets_401(admin_client: Any, tenant: Tenant) -> None:
-    issued = api_key_issue(tenant=tenant, name="old")
+    issued = api_key_issue(tenant=tenant, name="old", actor=SYSTEM)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     assert api.get("/api/v1/runs").status_code == 200
@@ -219,7 +220,7 @@ def manage_urls(key_id: int, membership_id: int) -> list[tuple[str, str]]:
 def test_every_manage_url_is_404_for_a_member(
     client: Any, tenant: Tenant, member_user: Any, admin_user: Any
 ) -> None:
-    key = api_key_issue(tenant=tenant, name="k").api_key
+    key = api_key_issue(tenant=tenant, name="k", actor=SYSTEM).api_key
     admin_membership = Membership.objects.get(user=admin_user)
     client.force_login(member_user)
     for method, url in manage_urls(key.pk, admin_membership.pk):
@@ -233,7 +234,7 @@ def test_every_manage_url_is_404_for_a_member(
 def test_another_tenants_objects_are_404(
     admin_client: Any, other_tenant: Tenant, django_user_model: Any
 ) -> None:
-    foreign_key = api_key_issue(tenant=other_tenant, name="theirs").api_key
+    foreign_key = api_key_issue(tenant=other_tenant, name="theirs", actor=SYSTEM).api_key
     stranger = django_user_model.objects.create_user(username="zed")
     foreign = Membership.objects.create(user=stranger, tenant=other_tenant, role="admin")
     for url in (
@@ -250,7 +251,7 @@ def test_another_tenants_objects_are_404(
 
 
 def test_forms_carry_csrf_tokens(admin_client: Any, tenant: Tenant) -> None:
-    api_key_issue(tenant=tenant, name="k")
+    api_key_issue(tenant=tenant, name="k", actor=SYSTEM)
     for name in ("portal:keys", "portal:members", "portal:tenant-settings"):
         html = admin_client.get(reverse(name)).content.decode()
         assert html.count("<form") <= html.count('name="csrfmiddlewaretoken"'), name

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from seedance.audit import Actor
 from seedance.services.keys import api_key_issue
 from seedance.services.tenants import tenant_get_or_create
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             tenant, created = tenant_get_or_create(slug=slug, name=name or slug)
         except ValidationError as exc:
             raise CommandError(f"Invalid slug {slug!r}: {' '.join(exc.messages)}") from exc
-        issued = api_key_issue(tenant=tenant, name=key_name)
+        issued = api_key_issue(tenant=tenant, name=key_name, actor=Actor.system("createtenant"))
         verb = "Created" if created else "Reusing"
         self.stderr.write(f"{verb} tenant {tenant.slug}; new API key {issued.api_key.prefix}…")
         self.stdout.write(issued.secret)

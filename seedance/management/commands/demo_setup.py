@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandParser
 
 from seedance.accounts.identity import totp_secret_ensure, totp_url, verified_email_set
+from seedance.audit import Actor
 from seedance.models import Membership
 from seedance.schedules import ensure_schedules
 from seedance.services.keys import api_key_issue
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         totp_path.write_text(f"{secret}\n{totp_url(user=staff, secret=secret)}\n")
         totp_path.chmod(0o600)
         ensure_schedules()
-        issued = api_key_issue(tenant=tenant, name="demo")
+        issued = api_key_issue(tenant=tenant, name="demo", actor=Actor.system("demo_setup"))
         if options["key_file"]:
             with open(options["key_file"], "w") as key_file:
                 key_file.write(issued.secret + "\n")

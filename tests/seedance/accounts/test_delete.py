@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from seedance.accounts.identity import verified_email_set
-from seedance.models import Membership, Person, Run, Tenant
+from seedance.models import AuditEntry, Membership, Person, Run, Tenant
 from tests.conftest import totp_enrol
 from tests.factories import make_run
 
@@ -51,6 +51,8 @@ def test_deleting_removes_memberships_and_personal_data_and_keeps_runs(tenant: T
     assert (maya.username, maya.email, maya.is_active) == (f"deleted-{maya.pk}", "", False)
     assert not maya.has_usable_password()
     assert not Membership.objects.filter(user=maya).exists()
+    left = AuditEntry.objects.get(action=AuditEntry.Action.MEMBER_REMOVED)
+    assert (left.tenant, left.target, left.details) == (tenant, "maya", {"role": "member"})
     assert not EmailAddress.objects.filter(user=maya).exists()
     assert not Authenticator.objects.filter(user=maya).exists()
     run = Run.objects.get(pk=run.pk)
@@ -89,6 +91,7 @@ def test_only_admin_of_a_tenant_with_members_is_refused_and_nothing_changes(
     assert (ada.username, ada.is_active) == ("ada", True)
     assert Membership.objects.filter(user=ada, role="admin").exists()
     assert EmailAddress.objects.filter(user=ada, verified=True).exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_an_admin_with_another_admin_beside_them_may_delete(tenant: Tenant) -> None:
