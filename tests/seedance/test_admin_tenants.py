@@ -11,6 +11,7 @@ from django.test import Client
 from seedance.models import ApiKey, AuditEntry, Run, Tenant
 from seedance.services.keys import api_key_issue
 from seedance.states import RunStatus
+from tests.conftest import totp_enrol
 from tests.factories import SYSTEM, make_run
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,9 @@ Action = AuditEntry.Action
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return User.objects.create_superuser("stella", "stella@example.com", "pw-not-used-0")
+    user = User.objects.create_superuser("stella", "stella@example.com", "pw-not-used-0")
+    totp_enrol(user)  # staff open the admin only with TOTP
+    return user
 
 
 @pytest.fixture
