@@ -27,6 +27,9 @@ from seedance.audit import Actor
 
 Pushed = UsageRecord.PushState
 CAP_FIELDS = ("monthly_spend_cap", "max_in_flight_runs", "end_user_monthly_spend_cap")
+#: What staff may change on a tenant's billing row: its caps, and whether it may run
+#: past the allowance without a card; each change is audited with its reason.
+AUDITED_FIELDS = (*CAP_FIELDS, "payment_method_exempt")
 
 
 class TenantBillingForm(forms.ModelForm[TenantBilling]):
@@ -46,14 +49,21 @@ class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
     list_display = [
         "tenant",
         "subscription_status",
+        "card_on_file",
+        "payment_method_exempt",
         "held_amount",
         "provision_attempts",
         "next_provision_at",
         "monthly_spend_cap",
         "max_in_flight_runs",
     ]
-    list_filter = ["subscription_status"]
+    list_filter = ["subscription_status", "payment_method_exempt"]
     readonly_fields = [
+        "payment_method_id",
+        "payment_method_brand",
+        "payment_method_last4",
+        "payment_method_read_at",
+        "billing_email",
         "stripe_customer_id",
         "stripe_subscription_id",
         "subscription_status",
@@ -66,19 +76,26 @@ class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
         "last_provision_error",
     ]
 
+    @admin.display(description="Card on file")
+    def card_on_file(self, billing: TenantBilling) -> str:
+        """Read from Stripe's customer; changed only by Stripe's events or a Checkout read."""
+        if not billing.has_payment_method:
+            return "none"
+        return f"{billing.payment_method_brand} {billing.payment_method_last4}"
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         """A billing row stays with its tenant (the audit entry names it)."""
         return [*self.readonly_fields, *(["tenant"] if obj else [])]
 
     def save_model(self, request: HttpRequest, obj: TenantBilling, form: Any, change: bool) -> None:
         """Saved and audited in one transaction: a refused entry leaves the caps as they were."""
-        before = {name: form.initial.get(name) for name in CAP_FIELDS} if change else {}
+        before = {name: form.initial.get(name) for name in AUDITED_FIELDS} if change else {}
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             record_caps_changed(
                 tenant=obj.tenant,
                 before=before,
-                after={name: getattr(obj, name) for name in CAP_FIELDS},
+                after={name: getattr(obj, name) for name in AUDITED_FIELDS},
                 actor=Actor.staff(request.user),
                 reason=form.cleaned_data["reason"],
             )

@@ -49,3 +49,13 @@ def _extend_portal() -> None:
     register_panel(Panel("run_create.estimate", "billing/panels/price_estimate.html"))
     register_panel(Panel("run_detail.aside", "billing/panels/run_cost.html"))
     register_panel(Panel("manage.home", "billing/panels/manage_caps.html", admin_only=True))
+    register_nav_link(
+        NavLink("manage", "billing", "Billing", "billing_portal:billing", admin_only=True, order=45)
+    )
+    register_panel(
+        Panel("manage.home", "billing/panels/manage_billing.html", admin_only=True, order=55)
+    )
+    register_panel(Panel("page.notices", "billing/panels/payment_method_notice.html"))
+    register_panel(
+        Panel("onboarding.next_steps", "billing/panels/onboarding_payment.html", admin_only=True)
+    )

@@ -1,4 +1,5 @@
-"""Startup checks: every resolution has a Decimal price; Stripe set up consistently."""
+"""Startup checks: every resolution has a Decimal price, the payment-method allowance is a
+Decimal; Stripe set up consistently."""
 
 from collections.abc import Sequence
 from decimal import Decimal
@@ -28,6 +29,14 @@ def check_prices(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list
                     id="billing.E002",
                 )
             )
+    allowance = setting("PAYMENT_METHOD_ALLOWANCE")
+    if not isinstance(allowance, Decimal) or not allowance.is_finite() or allowance < 0:
+        errors.append(
+            Error(
+                f"PAYMENT_METHOD_ALLOWANCE must be a non-negative Decimal, not {allowance!r}.",
+                id="billing.E008",
+            )
+        )
     return errors
 
 
@@ -43,7 +52,8 @@ def check_stripe(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list
         messages.append(
             Warning(
                 "STRIPE_API_KEY is set but STRIPE_WEBHOOK_SECRETS is not: subscription state "
-                "will not follow Stripe (payment failures go unnoticed).",
+                "and cards on file will not follow Stripe (payment failures and completed "
+                "Checkouts go unnoticed until the admin returns to the success page).",
                 id="billing.W004",
             )
         )

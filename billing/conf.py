@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_SUBSCRIPTION_ITEMS": 20,
     #: Meter event summaries are eventually consistent: compare windows older than this.
     "RECONCILE_SETTLE_SECONDS": 3600,
+    #: USD a tenant without a payment method may use, all time, before it must add one.
+    "PAYMENT_METHOD_ALLOWANCE": Decimal(0),
 }
 
 
@@ -45,6 +47,10 @@ def setting(name: str) -> Any:
 def default_price_per_second(resolution: str) -> Decimal | None:
     price = (setting("PRICES_PER_SECOND") or {}).get(resolution)
     return Decimal(str(price)) if price is not None else None
+
+
+def payment_method_allowance() -> Decimal:
+    return Decimal(str(setting("PAYMENT_METHOD_ALLOWANCE")))
 
 
 def stripe_enabled() -> bool:

@@ -13,3 +13,11 @@ class SubscriptionFull(BillingError):
 
 class SubscriptionEnded(BillingError):
     """The tenant's subscription was canceled or expired: a new one is a person's decision."""
+
+
+class BillingNotReady(BillingError):
+    """The tenant has no Stripe customer yet (provisioning has not run or is retrying)."""
+
+
+class CheckoutNotOurs(BillingError):
+    """A Checkout Session that this deployment did not make for this tenant."""

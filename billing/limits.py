@@ -9,12 +9,13 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
+from django.urls import NoReverseMatch, reverse
 
 from billing.conf import setting
 from billing.models import RunCharge, TenantBilling
 from billing.periods import period_of
 from billing.pricing import amount_for, unit_price, worst_case_seconds
-from billing.selectors import end_user_cap_of
+from billing.selectors import end_user_cap_of, payment_method_status
 from seedance.exceptions import BudgetExceeded, ConcurrencyLimitExceeded, PaymentRequired
 from seedance.models import Run, Tenant
 
@@ -38,6 +39,7 @@ def admit_run(*, run: Run) -> RunCharge:
         )
     price = unit_price(tenant=run.tenant, resolution=run.resolution, at=run.created_at)
     reserved = amount_for(worst_case_seconds(run.duration), price)
+    _check_payment_method(billing, run.tenant, reserved)
     period = period_of(run.created_at)
     charges = RunCharge.objects.filter(tenant=run.tenant)
 
@@ -86,6 +88,33 @@ def tenant_billing_for_update(tenant: Tenant) -> TenantBilling:
         except IntegrityError:
             pass  # created by a concurrent request; lock theirs below
     return TenantBilling.objects.select_for_update().get(pk=tenant.pk)
+
+
+def _check_payment_method(billing: TenantBilling, tenant: Tenant, reserved: Decimal) -> None:
+    status = payment_method_status(billing=billing, tenant=tenant)
+    if status.refuses(reserved):
+        left = max(status.allowance - status.used, Decimal(0))
+        message = "Add a payment method to create runs."
+        if status.allowance > 0:
+            message = (
+                f"Add a payment method to create more runs: without one this account may use "
+                f"{status.allowance:.2f} USD in all ({left:.2f} USD left), and this run may "
+                f"cost up to {reserved:.2f} USD."
+            )
+        raise PaymentRequired(
+            message,
+            code="payment_method_required",
+            action_url=_billing_page(),
+            action_label="Add a payment method",
+        )
+
+
+def _billing_page() -> str:
+    """Where an admin adds a card, when this project serves billing's portal pages."""
+    try:
+        return reverse("billing_portal:billing")
+    except NoReverseMatch:
+        return ""
 
 
 def _check_budget(

@@ -54,10 +54,41 @@ class TenantBilling(models.Model):
     end_user_monthly_spend_cap = money(
         null=True, blank=True, help_text="Default cap for each end_user_id."
     )
+    #: The customer's default payment method as last read from Stripe (an event's news, or a
+    #: completed Checkout read by the server), never from what a browser says.
+    payment_method_id = models.CharField(max_length=64, blank=True, default="")
+    payment_method_brand = models.CharField(max_length=32, blank=True, default="")
+    payment_method_last4 = models.CharField(max_length=4, blank=True, default="")
+    payment_method_read_at = models.DateTimeField(null=True, blank=True)
+    #: The Stripe customer's email as last read or set; invoices go there.
+    billing_email = models.EmailField(blank=True, default="")
+    payment_method_exempt = models.BooleanField(
+        default=False,
+        help_text=(
+            "May create runs past the allowance without a payment method. Set for the "
+            "tenants that existed before payment methods were asked for; turn it off to ask."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"billing of {self.tenant_id}"
+
+    @property
+    def has_payment_method(self) -> bool:
+        return bool(self.payment_method_id)
+
+
+class PortalConfiguration(models.Model):
+    """The Billing Portal configuration this deployment made at Stripe, used by every
+    portal session: one per namespace, since several deployments may share an account."""
+
+    namespace = models.CharField(max_length=100, unique=True)
+    configuration_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.namespace}: {self.configuration_id}"
 
 
 class Price(models.Model):

@@ -63,3 +63,11 @@ def meter_identifier(run_id: object, generation: int = 1) -> str:
     """``<ns>:<run uuid>``, then ``<ns>:<run uuid>:<n>`` after Stripe refused the previous."""
     base = f"{namespace()}:{run_id}"
     return base if generation <= 1 else f"{base}:{generation}"
+
+
+#: Bump when the portal configuration's features change: a new key makes a new one.
+PORTAL_CONFIGURATION_VERSION = 1
+
+
+def portal_configuration_key() -> str:
+    return idempotency_key("billing-portal-configuration", PORTAL_CONFIGURATION_VERSION)

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from billing.conf import setting
+from billing.customer_portal import portal_configuration_ensure
 from billing.exceptions import SubscriptionEnded
 from billing.models import MeteredPrice, TenantBilling
 from billing.naming import (
@@ -58,6 +59,7 @@ def stripe_provision(
 ) -> ProvisionReport:
     now = now or timezone.now()
     report = ProvisionReport()
+    portal_configuration_ensure(client=client)
     for tenant in tenants if tenants is not None else list(Tenant.objects.order_by("pk")):
         provision_tenant(client, tenant, report, now=now, resubscribe=resubscribe)
     return report
@@ -70,9 +72,15 @@ def provision_tenant(
     *,
     now: datetime,
     resubscribe: bool = False,
+    email: str | None = None,
 ) -> None:
     """A tenant whose subscription ended gets a new one only when asked (``resubscribe``):
-    billing someone who canceled is a decision, not a retry."""
+    billing someone who canceled is a decision, not a retry. ``email`` (the founder's, when
+    known) becomes the customer's billing email; the portal configuration is made once."""
+    portal_configuration_ensure(client=client)
+    if email:
+        TenantBilling.objects.get_or_create(tenant=tenant)
+        TenantBilling.objects.filter(pk=tenant.pk, billing_email="").update(billing_email=email)
     carried = prices_to_carry(tenant=tenant, now=now)
     metered = [
         metered_price_for(client, resolution, unit_price, report)
@@ -166,6 +174,7 @@ def _customer(client: stripe.StripeClient, tenant: Tenant, report: ProvisionRepo
         else client.v1.customers.create(
             params={
                 "name": tenant.name,
+                **({"email": billing.billing_email} if billing.billing_email else {}),
                 "metadata": object_metadata(tenant),
                 **({"test_clock": clock} if (clock := setting("STRIPE_TEST_CLOCK")) else {}),
             },

@@ -12,6 +12,7 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Round, TruncDate
 from django.utils import timezone
 
+from billing.conf import payment_method_allowance, stripe_enabled
 from billing.models import EndUserLimit, Price, RunCharge, TenantBilling, UsageRecord
 from billing.naming import metered_price_label
 from billing.periods import period_of
@@ -234,3 +235,38 @@ def run_money(*, tenant: Tenant, run_id: UUID | str) -> tuple[RunCharge | None, 
     charge = RunCharge.objects.for_tenant(tenant).filter(run_id=run_id).first()
     record = UsageRecord.objects.for_tenant(tenant).filter(run_id=run_id).first()
     return charge, record
+
+
+@dataclass(frozen=True)
+class PaymentMethodStatus:
+    """Whether a tenant must add a payment method before its next run.
+
+    ``required``: Stripe is configured and the tenant is not exempt. Without a card it may
+    use ``allowance`` once, all time (a grace billed like all usage, not a discount).
+    """
+
+    required: bool
+    has_card: bool
+    allowance: Decimal
+    used: Decimal
+
+    def refuses(self, reserving: Decimal) -> bool:
+        return self.required and not self.has_card and self.used + reserving > self.allowance
+
+    @property
+    def blocked(self) -> bool:
+        """Even the smallest next run would be refused."""
+        return self.required and not self.has_card and self.used >= self.allowance
+
+
+def payment_method_status(*, billing: TenantBilling | None, tenant: Tenant) -> PaymentMethodStatus:
+    """From the tenant's billing row (locked by the caller when admitting a run)."""
+    required = stripe_enabled() and not (billing is not None and billing.payment_method_exempt)
+    has_card = billing is not None and billing.has_payment_method
+    used = Decimal(0)
+    if required and not has_card:
+        committed = RunCharge.objects.for_tenant(tenant).exclude(state=RunCharge.State.RELEASED)
+        used = committed.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return PaymentMethodStatus(
+        required=required, has_card=has_card, allowance=payment_method_allowance(), used=used
+    )

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from billing.conf import setting
-from billing.subscriptions import stripe_event_apply
+from billing.stripe_events import stripe_event_apply
 from seedance.inbound.views import Applied, Delivery, DeliveryRejected, SignedWebhookView
 from seedance.models import InboundDelivery
 

@@ -16,6 +16,7 @@ export STRIPE_API_KEY=${STRIPE_API_KEY:-sk_test_demo}
 export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_FAKE_PORT}
 export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_stripe_demo}
 export STRIPE_EVENT_SECRETS=${STRIPE_EVENT_SECRETS:-whsec_stripe_events_demo}
+export BILLING_PAYMENT_METHOD_ALLOWANCE=${BILLING_PAYMENT_METHOD_ALLOWANCE:-5}
 export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log
 mkdir -p "$LOG_DIR"
@@ -46,6 +47,7 @@ pids+=($!)
 wait_for "http://127.0.0.1:$STRIPE_FAKE_PORT/_fake/faults" "The Stripe fake"
 $PY manage.py stripe_provision >"$LOG_DIR/provision.log"
 $PY scripts/demo_stripe_destination.py
+$PY manage.py billing_test_card demo >>"$LOG_DIR/provision.log"
 
 $PY manage.py runflow_sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
   --queued-seconds 1 --running-seconds 3 >"$LOG_DIR/sandbox.log" 2>&1 &

@@ -60,9 +60,26 @@ class BudgetExceeded(LimitExceeded):
 
 
 class PaymentRequired(SeedanceError):
-    """The tenant's account may not create runs now (e.g. its subscription is past due)."""
+    """The tenant's account may not create runs now (e.g. its subscription is past due).
+
+    ``action_url`` and ``action_label`` name where the account can be fixed; the portal
+    shows them to the tenant's admins with the message, so seedance never needs to know
+    whose page that is.
+    """
 
     code = "payment_required"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        action_url: str = "",
+        action_label: str = "",
+    ) -> None:
+        super().__init__(message, code=code)
+        self.action_url = action_url
+        self.action_label = action_label
 
 
 class TenantChangeRefused(SeedanceError):

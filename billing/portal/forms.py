@@ -41,3 +41,11 @@ class EndUserLimitForm(forms.Form):
         help_text='As your app sends it, or a person\'s "portal:…" id.',
     )
     monthly_spend_cap = _money_field("Monthly cap (USD)", "", required=True)
+
+
+class BillingEmailForm(forms.Form):
+    email = forms.EmailField(
+        label="Billing email",
+        max_length=254,
+        help_text="Stripe sends invoices and receipts here.",
+    )

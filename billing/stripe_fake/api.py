@@ -14,18 +14,24 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from . import (
+    billing_portal,
     catalog,
+    checkout,
     clockwork,
+    controls,
     customers,
+    events,
     invoices,
     items,
     meter_events,
     meters,
+    pages,
+    payment_methods,
     subscriptions,
     summaries,
     thin_events,
 )
-from .faults import BEFORE_RECORD, FaultError, Faults
+from .faults import BEFORE_RECORD, Faults
 from .forms import ApiError, decode, known
 from .store import DAY, Route, Saved, Store, new_id
 
@@ -39,6 +45,10 @@ ROUTES: list[Route] = [
     *catalog.ROUTES,
     *invoices.ROUTES,
     *thin_events.ROUTES,
+    *events.ROUTES,
+    *payment_methods.ROUTES,
+    *checkout.ROUTES,
+    *billing_portal.ROUTES,
 ]
 KEY_PREFIXES = ("sk_test_", "rk_test_")
 MAX_IDEMPOTENCY_KEY = 255
@@ -64,6 +74,7 @@ class Request:
 @dataclass
 class Reply:
     status: int = 200
+    #: JSON for the API; a ``str`` is a hosted page's HTML.
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
@@ -83,6 +94,17 @@ class Api:
         request_id = new_id("req")
         if request.path.startswith("/_fake/"):
             reply = self._control(request)
+        elif request.path.startswith(pages.PREFIXES):
+            with self.store.lock:
+                clockwork.tick(self.store)
+                self.store.context = {"idempotency_key": None, "request_id": request_id}
+                try:
+                    page = pages.respond(self.store, request.method, request.path, request.body)
+                finally:
+                    self.store.context = {}
+                if request.method == "POST":
+                    self.persist()
+            reply = Reply(page.status, page.html, dict(page.headers))
         else:
             try:
                 reply = self._serve(request, request_id)
@@ -179,57 +201,10 @@ class Api:
         return reply
 
     def _control(self, request: Request) -> Reply:
-        """The unauthenticated ``/_fake`` surface: faults, timing, destinations, flush, reset."""
-        path, method = request.path, request.method
-        try:
-            if path == "/_fake/faults" and method in ("GET", "POST", "DELETE"):
-                if method == "POST":
-                    self.faults.configure(**_json_object(request.body))
-                elif method == "DELETE":
-                    self.faults.clear()
-                return Reply(200, self.faults.snapshot())
-            if path == "/_fake/config" and method in ("GET", "POST"):
-                if method == "POST":
-                    try:
-                        self.store.config.configure(**_json_object(request.body))
-                    except ValueError as exc:
-                        raise FaultError(str(exc)) from None
-                return Reply(200, self.store.config.snapshot())
-        except FaultError as exc:
-            return _control_error(str(exc))
-        if path == "/_fake/destinations" and method == "POST":
-            return self._destination(request)
-        if path == "/_fake/flush" and method == "POST":
-            clockwork.tick(self.store, force=True)
-            sent = clockwork.deliver(self.store, force=True)
-            self.persist()
-            return Reply(200, {"delivered": sent})
-        if path == "/_fake/meter_events" and method == "GET":
-            with self.store.lock:
-                events = [dict(event) for event in self.store.events]
-            return Reply(200, {"object": "list", "data": events})
-        if path == "/_fake/reset" and method == "POST":
-            self.store.reset()
-            self.faults.clear()
-            self.persist()
-            return Reply(200, {"reset": True})
-        return _control_error(f"No control {method} {path}.", status=404)
-
-    def _destination(self, request: Request) -> Reply:
-        try:
-            body = _json_object(request.body)
-        except FaultError as exc:
-            return _control_error(str(exc))
-        url, secret = body.get("url"), body.get("secret")
-        events = body.get("enabled_events", ["*"])
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            return _control_error("url: must be an http(s) URL")
-        if secret is not None and not isinstance(secret, str):
-            return _control_error("secret: must be a string")
-        with self.store.lock:
-            destination = thin_events.add_destination(self.store, url, list(events), secret)
-            self.persist()
-        return Reply(200, destination)
+        status, body = controls.answer(
+            self.store, self.faults, self.persist, request.method, request.path, request.body
+        )
+        return Reply(status, body)
 
 
 def _params(request: Request) -> dict[str, Any]:
@@ -291,17 +266,3 @@ def _injected(fault: str | None) -> ApiError:
     return ApiError(
         500, "An unknown error occurred. (Injected by the Stripe fake.)", type="api_error"
     )
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise FaultError("the body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise FaultError("the body must be a JSON object")
-    return body
-
-
-def _control_error(message: str, status: int = 400) -> Reply:
-    return Reply(status, {"error": {"type": "invalid_request_error", "message": message}})

@@ -4,13 +4,14 @@
 ``deliver`` sends what is due outside the lock, so a slow receiver never blocks the API.
 """
 
-from . import delivery, invoices, reports, thin_events
+from . import checkout, delivery, invoices, reports, thin_events
 from .store import Store
 
 
 def tick(store: Store, *, force: bool = False) -> None:
     with store.lock:
         invoices.close_due_periods(store)
+        checkout.expire_due_sessions(store)
         events = reports.report_due_errors(store, force=force)
         thin_events.queue_deliveries(store, events)
 

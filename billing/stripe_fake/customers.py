@@ -9,20 +9,39 @@ from stripe.params import (
     CustomerListParams,
     CustomerRetrieveParams,
     CustomerSearchParams,
+    CustomerUpdateParams,
 )
 
-from .forms import integer, invalid, metadata, text
+from .events import emit
+from .expand import expanded
+from .forms import hash_, integer, invalid, metadata, text
 from .store import Store, found, limit_of, new_id, page, route
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SEARCH = re.compile(
     r"""^\s*metadata\[(['"])(?P<key>[^'"]+)\1\]\s*:\s*(['"])(?P<value>[^'"]*)\3\s*$"""
 )
 
 
-def create_customer(store: Store, params: dict[str, Any]) -> dict[str, Any]:
+UPDATABLE = ("email", "name", "description", "phone", "metadata", "address", "invoice_settings")
+INVOICE_SETTINGS = {
+    "custom_fields": None,
+    "default_payment_method": None,
+    "footer": None,
+    "rendering_options": None,
+}
+ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def _email(params: dict[str, Any]) -> str | None:
     email = text(params, "email")
-    if email is not None and "@" not in email:
+    if email is not None and not EMAIL.match(email):
         raise invalid(f"Invalid email address: {email}", param="email", code="email_invalid")
+    return email
+
+
+def create_customer(store: Store, params: dict[str, Any]) -> dict[str, Any]:
+    email = _email(params)
     customer: dict[str, Any] = {
         "id": new_id("cus"),
         "object": "customer",
@@ -35,6 +54,7 @@ def create_customer(store: Store, params: dict[str, Any]) -> dict[str, Any]:
         "description": text(params, "description"),
         "email": email,
         "invoice_prefix": new_id("in")[3:11].upper(),
+        "invoice_settings": dict(INVOICE_SETTINGS),
         "livemode": False,
         "metadata": metadata(params),
         "name": text(params, "name"),
@@ -95,7 +115,61 @@ def get_customer(store: Store, params: dict[str, Any], customer_id: str) -> dict
     customer = found(store.customers, customer_id, "customer")
     if customer.get("deleted"):
         return {"id": customer_id, "object": "customer", "deleted": True}
-    return customer
+    return expanded(store, customer, params)
+
+
+def update_customer(store: Store, params: dict[str, Any], customer_id: str) -> dict[str, Any]:
+    """Email, name, address, metadata and the default payment method; ``customer.updated``
+    carries the old values of what changed."""
+    customer = found(store.customers, customer_id, "customer")
+    if customer.get("deleted"):
+        raise invalid(f"No such customer: '{customer_id}'", param="id", code="resource_missing")
+    unsupported = sorted(set(params) - {*UPDATABLE, "expand"})
+    if unsupported:
+        raise invalid(f"The fake does not update {unsupported[0]}.", param=unsupported[0])
+    changes: dict[str, Any] = {}
+    if "email" in params:
+        changes["email"] = _email(params)
+    for name in ("name", "description", "phone"):
+        if name in params:
+            changes[name] = text(params, name)
+    if "metadata" in params:
+        merged = {**customer["metadata"], **hash_(params, "metadata")}
+        changes["metadata"] = metadata({"metadata": merged})
+    if "address" in params:
+        raw = hash_(params, "address")
+        changes["address"] = {key: text(raw, key) for key in ADDRESS} if raw else None
+    if "invoice_settings" in params:
+        changes["invoice_settings"] = _invoice_settings(store, customer, params)
+    previous = {
+        key: customer.get(key) for key, value in changes.items() if customer.get(key) != value
+    }
+    customer.update(changes)
+    if previous:
+        emit(store, "customer.updated", customer, previous)
+    return expanded(store, customer, params)
+
+
+def _invoice_settings(
+    store: Store, customer: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    raw = hash_(params, "invoice_settings")
+    settings = dict(customer.get("invoice_settings") or INVOICE_SETTINGS)
+    unsupported = sorted(set(raw) - {"default_payment_method"})
+    if unsupported:
+        param = f"invoice_settings[{unsupported[0]}]"
+        raise invalid(f"The fake does not update {param}.", param=param)
+    if "default_payment_method" in raw:
+        method_id = text(raw, "default_payment_method")
+        method = store.payment_methods.get(method_id) if method_id else None
+        if method_id and (method is None or method["customer"] != customer["id"]):
+            raise invalid(
+                f"The customer does not have a payment method with the ID {method_id}. The "
+                "payment method must be attached to the customer.",
+                param="invoice_settings[default_payment_method]",
+            )
+        settings["default_payment_method"] = method_id
+    return settings
 
 
 ROUTES = [
@@ -103,5 +177,6 @@ ROUTES = [
     route("GET", "/v1/customers/search", search_customers, CustomerSearchParams),
     route("GET", "/v1/customers", list_customers, CustomerListParams),
     route("GET", "/v1/customers/{id}", get_customer, CustomerRetrieveParams),
+    route("POST", "/v1/customers/{id}", update_customer, CustomerUpdateParams),
     route("DELETE", "/v1/customers/{id}", delete_customer, CustomerDeleteParams),
 ]

@@ -1,4 +1,7 @@
-"""Sending thin events to webhook endpoints, signed as Stripe signs them, retried on failure.
+"""Sending events to webhook endpoints, signed as Stripe signs them, retried on failure.
+
+Thin events (v2 event destinations) go as their notification; snapshot events (v1 webhook
+endpoints) go whole, as Stripe sends ``customer.updated`` and its kin.
 
 The ``Stripe-Signature`` header is ``t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">`` with the
 destination's signing secret, which ``StripeClient.parse_event_notification`` verifies. Its
@@ -51,16 +54,29 @@ def due(store: Store, *, force: bool = False) -> list[Attempt]:
     for delivery in store.deliveries:
         if delivery["status"] != "pending" or (not force and delivery["due"] > store.now()):
             continue
-        destination = store.destinations.get(delivery["destination"])
-        event = store.thin_events.get(delivery["event"])
-        if destination is None or event is None:
+        attempt = _attempt(store, delivery)
+        if attempt is None:
             delivery["status"] = "abandoned"
             continue
-        endpoint = destination["webhook_endpoint"]
-        body = json.dumps(notification(event))
         delivery["status"] = "sending"
-        attempts.append(Attempt(delivery["id"], endpoint["url"], endpoint["signing_secret"], body))
+        attempts.append(attempt)
     return attempts
+
+
+def _attempt(store: Store, delivery: dict[str, Any]) -> Attempt | None:
+    if delivery.get("kind") == "snapshot":
+        endpoint = store.webhook_endpoints.get(delivery["destination"])
+        event = store.v1_events.get(delivery["event"])
+        if endpoint is None or event is None:
+            return None
+        return Attempt(delivery["id"], endpoint["url"], endpoint["secret"], json.dumps(event))
+    destination = store.destinations.get(delivery["destination"])
+    thin = store.thin_events.get(delivery["event"])
+    if destination is None or thin is None:
+        return None
+    webhook = destination["webhook_endpoint"]
+    body = json.dumps(notification(thin))
+    return Attempt(delivery["id"], webhook["url"], webhook["signing_secret"], body)
 
 
 def send(attempt: Attempt) -> int | None:

@@ -30,4 +30,18 @@ class StripeFakeHandler(LoopbackHandler):
         if reply.drop:
             self.drop()
             return
+        if isinstance(reply.body, str):
+            self._write_html(reply)
+            return
         self.write_json(reply.status, reply.body, reply.headers)
+
+    def _write_html(self, reply: Reply) -> None:
+        data = reply.body.encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)

@@ -56,6 +56,7 @@ class StripeFake(LoopbackService):
         api = Api(self.store, self.faults, self._persist)
         self._httpd = LoopbackServer((host, port), StripeFakeHandler, api)
         self.url = self._httpd.url
+        self.store.base_url = self.url
         self._serving: threading.Thread | None = None
         self._ticking = threading.Event()
         self._ticker: threading.Thread | None = None
@@ -82,6 +83,31 @@ class StripeFake(LoopbackService):
             destination = add_destination(self.store, url, enabled_events or ["*"], secret)
             self._persist()
             return copy.deepcopy(destination)
+
+    def add_webhook_endpoint(
+        self, url: str, secret: str | None = None, enabled_events: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Register a v1 webhook endpoint for snapshot events, as ``POST /v1/webhook_endpoints``
+        (with a secret of the caller's choosing, which Stripe would pick itself)."""
+        from .events import add_webhook_endpoint
+
+        with self.store.lock:
+            endpoint = add_webhook_endpoint(self.store, url, enabled_events or ["*"], secret)
+            self._persist()
+            return copy.deepcopy(endpoint)
+
+    def events(self) -> list[dict[str, Any]]:
+        """v1 snapshot events, oldest first."""
+        return self._objects(self.store.v1_events)
+
+    def checkout_sessions(self) -> list[dict[str, Any]]:
+        return self._objects(self.store.checkout_sessions)
+
+    def payment_methods(self) -> list[dict[str, Any]]:
+        return self._objects(self.store.payment_methods)
+
+    def portal_configurations(self) -> list[dict[str, Any]]:
+        return self._objects(self.store.portal_configurations)
 
     def thin_events(self) -> list[dict[str, Any]]:
         return self._objects(self.store.thin_events)

@@ -31,6 +31,13 @@ TABLES = (
     "billed_until",
     "thin_events",
     "destinations",
+    "webhook_endpoints",
+    "v1_events",
+    "checkout_sessions",
+    "setup_intents",
+    "payment_methods",
+    "portal_configurations",
+    "portal_sessions",
 )
 LISTS = ("events", "pending_errors", "deliveries")
 
@@ -118,9 +125,20 @@ class Store:
     destinations: dict[str, dict[str, Any]]
     pending_errors: list[dict[str, Any]]
     deliveries: list[dict[str, Any]]
+    webhook_endpoints: dict[str, dict[str, Any]]
+    v1_events: dict[str, dict[str, Any]]
+    checkout_sessions: dict[str, dict[str, Any]]
+    setup_intents: dict[str, dict[str, Any]]
+    payment_methods: dict[str, dict[str, Any]]
+    portal_configurations: dict[str, dict[str, Any]]
+    portal_sessions: dict[str, dict[str, Any]]
 
-    def __init__(self, now: Callable[[], float], config: Config | None = None) -> None:
+    def __init__(
+        self, now: Callable[[], float], config: Config | None = None, base_url: str = ""
+    ) -> None:
         self.now = now
+        #: Where the fake serves its hosted pages (Checkout, the Billing Portal).
+        self.base_url = base_url
         self.lock = threading.RLock()
         self.config = config or Config()
         self.context: dict[str, Any] = {}
@@ -144,6 +162,13 @@ class Store:
             self.destinations = {}
             self.pending_errors = []
             self.deliveries = []
+            self.webhook_endpoints = {}
+            self.v1_events = {}
+            self.checkout_sessions = {}
+            self.setup_intents = {}
+            self.payment_methods = {}
+            self.portal_configurations = {}
+            self.portal_sessions = {}
 
     def timestamp(self) -> int:
         return int(self.now())

@@ -84,6 +84,7 @@ class RunCreateView(PortalMixin, TemplateView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = RunForm(request.POST)
+        action: dict[str, str] | None = None
         if form.is_valid():
             person = person_for(self.membership.user)
             try:
@@ -100,9 +101,12 @@ class RunCreateView(PortalMixin, TemplateView):
                 form.add_input_errors(exc)
             except (LimitExceeded, PaymentRequired) as exc:
                 form.add_error(None, exc.message or "This run is over a limit of your account.")
+                if isinstance(exc, PaymentRequired) and exc.action_url:
+                    action = {"url": exc.action_url, "label": exc.action_label or "Fix this"}
             else:
                 return redirect("portal:run-detail", run_id=run.pk)
-        return self.render_to_response(self.get_context_data(form=form, source=None), status=200)
+        context = self.get_context_data(form=form, source=None, error_action=action)
+        return self.render_to_response(context, status=200)
 
     def _source_run(self, run_id: str | None) -> Run | None:
         if not run_id:

@@ -7,7 +7,32 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from billing.models import TenantBilling
 from billing.stripe_fake import StripeFake
+from seedance.models import Tenant
+
+
+def paying_tenant(slug: str, name: str) -> Tenant:
+    """A tenant with a card on file, recorded as a read of its Stripe customer would leave it:
+    billing's tests bill tenants that pay. Tests of the payment-method rule make theirs
+    without one (tests/billing/test_payment_required.py)."""
+    tenant = Tenant.objects.create(slug=slug, name=name)
+    TenantBilling.objects.filter(pk=tenant.pk).update(
+        payment_method_id=f"pm_test_{slug}",
+        payment_method_brand="visa",
+        payment_method_last4="4242",
+    )
+    return tenant
+
+
+@pytest.fixture
+def tenant(db: None) -> Tenant:
+    return paying_tenant("acme", "Acme")
+
+
+@pytest.fixture
+def other_tenant(db: None) -> Tenant:
+    return paying_tenant("globex", "Globex")
 
 
 @pytest.fixture(scope="session")
