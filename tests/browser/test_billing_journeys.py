@@ -8,6 +8,7 @@ import pytest
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
+from seedance.accounts.identity import verified_email_set
 from seedance.models import Membership, Run, Tenant
 from tests.billing.conftest import stripe_fake, stripe_fake_server  # noqa: F401  (fixtures)
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
@@ -20,6 +21,7 @@ def founder(django_user_model: Any, stripe_fake: StripeFake) -> Any:  # noqa: F8
     tenant = Tenant.objects.create(slug="kiln", name="Kiln Films")
     stripe_provision(client=stripe_client(), tenants=[tenant])
     user = django_user_model.objects.create_user("kai", "kai@example.com", PASSWORD)
+    verified_email_set(user=user, email="kai@example.com")  # allauth's mandatory verification
     Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.ADMIN)
     return user
 
