@@ -33,15 +33,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
     "django_htmx",
-    "allauth",
-    "allauth.account",
-    "allauth.mfa",
     "seedance",
     "billing",
 ]
@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "seedance.accounts.middleware.StaffTOTPRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -99,8 +100,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -117,16 +124,47 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
 LOGIN_URL = "account_login"
+# Every sign-in, sign-up and email confirmation lands here; the portal sends the person on
+# (to their tenant, or to onboarding when they have none).
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "account_login"
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+
+# django-allauth: sign-up asks an email and a password (the username is derived); the
+# address must be verified before the first sign-in, which then signs the person in.
 ACCOUNT_LOGIN_METHODS = {"email", "username"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Seedance Studio: "
+# Counted in the shared cache (below), so every web process sees the same attempts; the
+# other actions keep allauth's defaults. "10/m/ip,5/5m/key": per address, and per account.
+ACCOUNT_RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="30/m/ip"),
+    "login_failed": env.str("RATE_LIMIT_LOGIN_FAILED", default="10/m/ip,5/5m/key"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="20/m/ip"),
+    "reset_password": env.str("RATE_LIMIT_RESET_PASSWORD", default="20/m/ip,5/m/key"),
+}
+# Behind a reverse proxy every client has the proxy's address: count the proxies that
+# append to X-Forwarded-For, or the limits per address lump everyone together.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Seedance Studio")
+
+# One cache every process shares (rate limits, throttles): Redis when configured, else a
+# database table (`manage.py createcachetable` runs beside `migrate`). KEY_PREFIX keeps
+# environments that share one Redis apart.
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="seedance")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+    }
+}
 MAILERS = {
     "default": {
         "BACKEND": env.str(
@@ -160,6 +198,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+    }
 Q_CLUSTER = {
     "name": env.str("Q_CLUSTER_NAME", default="seedance"),
     "workers": env.int("Q_WORKERS", default=2),
@@ -232,9 +276,9 @@ SEEDANCE = {
     "OUTPUT_COPY_WINDOW_SECONDS": env.int(
         "SEEDANCE_OUTPUT_COPY_WINDOW_SECONDS", default=2 * 24 * 3600
     ),
+    "SUPPORT_EMAIL": env.str("SEEDANCE_SUPPORT_EMAIL", default=""),
     # How long an invitation to join a tenant can be accepted.
     "INVITATION_TTL_SECONDS": env.int("SEEDANCE_INVITATION_TTL_SECONDS", default=7 * 24 * 3600),
-    "SUPPORT_EMAIL": env.str("SEEDANCE_SUPPORT_EMAIL", default=""),
     # Billing reserves each run against its tenant's caps; seedance never imports billing.
     "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }

@@ -35,8 +35,12 @@ wait_for() {  # url, name
 }
 
 $PY manage.py migrate --noinput >"$LOG_DIR/migrate.log"
+$PY manage.py createcachetable  # the shared cache's table (rate limits), when no Redis
 $PY manage.py collectstatic --noinput >/dev/null
 KEY=$($PY manage.py demo_setup --tenant demo --username demo --password demo-password-123 | tail -n 1)
+TOTP_FILE=$VAR_DIR/demo-staff-totp.txt
+TOTP_SECRET=$(sed -n 1p "$TOTP_FILE")
+TOTP_URI=$(sed -n 2p "$TOTP_FILE")
 
 $PY manage.py stripe_fake --host 127.0.0.1 --port "$STRIPE_FAKE_PORT" >"$LOG_DIR/stripe.log" 2>&1 &
 pids+=($!)
@@ -63,8 +67,10 @@ cat <<TXT
 
   Seedance for tenants is up (SQLite, ORM broker, Runflow sandbox, Stripe fake).
 
-  Portal:     http://127.0.0.1:$WEB_PORT/        user: demo    password: demo-password-123
-  Admin:      http://127.0.0.1:$WEB_PORT/admin/  user: staff   password: demo-password-123
+  Portal:     http://127.0.0.1:$WEB_PORT/        user: demo (or demo@example.com)    password: demo-password-123
+  Admin:      http://127.0.0.1:$WEB_PORT/admin/  user: staff (or staff@example.com)  password: demo-password-123
+  Staff TOTP: $TOTP_SECRET   (kept in $TOTP_FILE; add it to an authenticator app)
+              $TOTP_URI
   API docs:   http://127.0.0.1:$WEB_PORT/api/docs/
   API key:    $KEY
   Logs:       $LOG_DIR/{web,worker,sandbox,stripe}.log

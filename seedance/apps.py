@@ -19,5 +19,9 @@ class SeedanceConfig(AppConfig):
             NavLink("manage", "members", "Members", "portal:members", order=30),
             NavLink("manage", "audit", "Audit log", "portal:audit-log", order=80),
             NavLink("manage", "settings", "Settings", "portal:tenant-settings", order=90),
+            NavLink("account", "email", "Email addresses", "account_email", order=10),
+            NavLink("account", "password", "Password", "account_change_password", order=20),
+            NavLink("account", "two-factor", "Two-factor", "mfa_index", order=30),
+            NavLink("account", "delete", "Delete account", "accounts:delete", order=90),
         ):
             register_nav_link(link)

@@ -73,3 +73,26 @@ def check_q_cluster(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> l
             )
         ]
     return []
+
+
+PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+@register()
+def check_shared_cache(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """Sign-in rate limits and used TOTP codes live in the default cache: one per process
+    lets every extra web process multiply the attempts an attacker gets."""
+    backend = getattr(settings, "CACHES", {}).get("default", {}).get("BACKEND", "")
+    if backend in PER_PROCESS_CACHES:
+        return [
+            Warning(
+                f"The default cache ({backend.rsplit('.', 1)[-1]}) is per process: rate "
+                "limits and throttles count in each process separately.",
+                hint="Use Redis (REDIS_URL) or django.core.cache.backends.db.DatabaseCache.",
+                id="seedance.W008",
+            )
+        ]
+    return []

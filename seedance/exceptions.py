@@ -95,6 +95,12 @@ class InvitationUnusable(SeedanceError):
     code = "invitation_unusable"
 
 
+class AccountDeletionRefused(SeedanceError):
+    """The person may not delete their account yet (e.g. a tenant would lose its only admin)."""
+
+    code = "account_deletion_refused"
+
+
 class TenantSuspended(SeedanceError):
     """Staff suspended the tenant: its keys are known but refused (403, not a 401)."""
 

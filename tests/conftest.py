@@ -1,10 +1,19 @@
 """Shared fixtures: tenants, API keys and clients, and signed callback helpers."""
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 from rest_framework.test import APIClient
 
 from seedance.models import Tenant
@@ -30,6 +39,36 @@ def _seedance_settings(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # Production's PBKDF2 costs ~0.5 s a password by design; tests hash cheaply.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The shared cache outlives a test (Redis, or the database cache of a transactional
+    # test): every test counts its rate limits under its own prefix, so neither another
+    # test nor another xdist worker sharing the Redis database sees its attempts.
+    settings.CACHES = {
+        name: {**conf, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for name, conf in settings.CACHES.items()
+    }
+
+
+def totp_enrol(user: Any) -> str:
+    """Give ``user`` an active TOTP authenticator, as staff need for the admin; its secret."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now for ``secret``."""
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+def has_totp(user: Any) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+@pytest.fixture
+def admin_user(admin_user: Any) -> Any:
+    """pytest-django's superuser, enrolled in TOTP like every staff account must be."""
+    totp_enrol(admin_user)
+    return admin_user
 
 
 @pytest.fixture

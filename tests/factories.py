@@ -102,9 +102,10 @@ def store_copies(run: Run) -> None:
 
 def make_person(username: str, email: str, password: str | None = None) -> Any:
     """An account as allauth leaves it after sign-up and confirmation: its address verified."""
-    from allauth.account.models import EmailAddress
     from django.contrib.auth.models import User
 
+    from seedance.accounts.identity import verified_email_set
+
     user = User.objects.create_user(username, email, password)
-    EmailAddress.objects.create(user=user, email=email.lower(), verified=True, primary=True)
+    verified_email_set(user=user, email=email)
     return user

@@ -10,11 +10,14 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests.conftest import totp_code
 from tests.media import probe_mp4
+from tests.seedance.accounts.servers import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = "Ctrl-C stops everything."
@@ -112,3 +115,34 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
         billed = httpx.get(stripe.group(1)).json()["data"]
     assert billed[0]["identifier"].endswith(run["id"])
     assert Decimal(billed[0]["value"]) == int(run["duration"])
+
+
+def test_printed_sign_ins_work_and_staff_open_the_admin_with_the_printed_totp_secret(
+    demo: str, tmp_path: Path
+) -> None:
+    base = re.search(r"Portal:\s+(\S+)\s+user: demo \(or (\S+)\)\s+password: (\S+)", demo)
+    admin = re.search(r"Admin:\s+\S+\s+user: (\S+) \(or \S+\)\s+password: (\S+)", demo)
+    totp = re.search(r"Staff TOTP:\s+(\S+)\s+\(kept in (\S+);.*\n\s+(otpauth://\S+)", demo)
+    assert base, demo
+    assert admin, demo
+    assert totp, demo
+    secret, kept_in, uri = totp.groups()
+    assert Path(kept_in) == tmp_path / "demo-staff-totp.txt"
+    assert Path(kept_in).read_text().splitlines() == [secret, uri]
+
+    url = base.group(1).rstrip("/")
+    person = Server(url, host=urlsplit(url).netloc)
+    signed_in = person.form_post(
+        "/accounts/login/", {"login": base.group(2), "password": base.group(3)}
+    )
+    assert signed_in.headers["location"] == "/"
+    assert person.client.get("/runs/").status_code == 200
+
+    staff = Server(url, host=urlsplit(url).netloc)
+    step = staff.form_post(
+        "/admin/login/?next=/admin/", {"login": admin.group(1), "password": admin.group(2)}
+    )
+    assert step.headers["location"] == "/accounts/2fa/authenticate/"
+    done = staff.form_post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert done.headers["location"] == "/admin/"
+    assert staff.client.get("/admin/").status_code == 200

@@ -25,6 +25,7 @@ _STATUS_BY_ERROR: list[tuple[type[seedance_errors.SeedanceError], int]] = [
     (seedance_errors.LimitExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
     (seedance_errors.TenantChangeRefused, status.HTTP_409_CONFLICT),
     (seedance_errors.InvitationUnusable, status.HTTP_409_CONFLICT),
+    (seedance_errors.AccountDeletionRefused, status.HTTP_409_CONFLICT),
     (seedance_errors.TenantSuspended, status.HTTP_403_FORBIDDEN),
 ]
 

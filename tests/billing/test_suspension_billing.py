@@ -24,6 +24,7 @@ from seedance.services.runs import run_create
 from seedance.services.submission import TENANT_SUSPENDED, run_submit
 from seedance.services.suspension import tenant_suspend
 from seedance.states import Delivery, RunStatus
+from tests.conftest import totp_enrol
 from tests.fixtures.services import wait_for_run
 
 Action = AuditEntry.Action
@@ -38,7 +39,9 @@ def create(tenant: Tenant) -> Run:
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return User.objects.create_superuser("stella", "stella@example.com", "pw-not-used-0")
+    user = User.objects.create_superuser("stella", "stella@example.com", "pw-not-used-0")
+    totp_enrol(user)  # staff open the admin only with TOTP
+    return user
 
 
 @pytest.mark.django_db(transaction=True)

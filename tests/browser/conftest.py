@@ -67,10 +67,10 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def sign_in(page: Any, base_url: str, username: str, password: str = PASSWORD) -> None:
-    """allauth's sign-in form; ``username`` may be the account's email as well."""
+def sign_in(page: Any, base_url: str, login: str, password: str = PASSWORD) -> None:
+    """allauth's sign-in, by username or email (the account needs a verified address)."""
     page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", username)
+    page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("#login-submit")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -6,6 +6,7 @@ import httpx
 import pytest
 from django.core.files.storage import default_storage
 
+from seedance.accounts.identity import verified_email_set
 from seedance.models import Membership, ModerationDecision, OutputFile, Run, Tenant
 from seedance.outputs import outputs_copy
 from seedance.run_input import RunInput
@@ -13,7 +14,7 @@ from seedance.sandbox import SandboxServer
 from seedance.services.runs import run_create
 from seedance.services.submission import run_submit
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
-from tests.factories import make_person
+from tests.conftest import totp_code, totp_enrol
 from tests.fixtures.services import wait_for_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +24,8 @@ def test_tenant_admin_creates_a_key_uses_it_and_revokes_it(
     page: Any, live_server: Any, django_user_model: Any
 ) -> None:
     tenant = Tenant.objects.create(slug="orbit", name="Orbit Apps")
-    admin = make_person("ada", "ada@example.com", PASSWORD)
+    admin = django_user_model.objects.create_user("ada", "ada@example.com", PASSWORD)
+    verified_email_set(user=admin, email="ada@example.com")
     Membership.objects.create(user=admin, tenant=tenant, role=Membership.Role.ADMIN)
     sign_in(page, live_server.url, "ada")
     page.goto(f"{live_server.url}/manage/keys/")
@@ -65,12 +67,19 @@ def test_staff_approve_and_reject_held_runs_in_the_admin(
     kept = held_run(tenant, sandbox, "A beach at dawn, waves and gulls")
     removed = held_run(tenant, sandbox, "A crowded night market, neon signs")
     removed_file = OutputFile.objects.get(run=removed).file.name
-    django_user_model.objects.create_superuser("staff", "staff@example.com", PASSWORD)
+    staff = django_user_model.objects.create_superuser("staff", "staff@example.com", PASSWORD)
+    verified_email_set(user=staff, email="staff@example.com")
+    secret = totp_enrol(staff)
 
+    # The admin signs in through allauth: password, then the authenticator app's code.
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "staff")
-    page.fill("#id_password", PASSWORD)
-    page.click("[type=submit]")
+    page.fill("input[name=login]", "staff@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    page.fill("input[name=code]", totp_code(secret))
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: url.endswith("/admin/"))
     page.goto(f"{live_server.url}/admin/seedance/run/?moderation=pending")
     page.wait_for_function(
         "[...document.querySelectorAll('video.moderation-player')].every(v => v.readyState >= 1)"

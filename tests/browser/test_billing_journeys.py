@@ -8,19 +8,20 @@ import pytest
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
+from seedance.accounts.identity import verified_email_set
 from seedance.models import Membership, Run, Tenant
 from tests.billing.conftest import stripe_fake, stripe_fake_server  # noqa: F401  (fixtures)
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
-from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def founder(stripe_fake: StripeFake) -> Any:  # noqa: F811
+def founder(django_user_model: Any, stripe_fake: StripeFake) -> Any:  # noqa: F811
     tenant = Tenant.objects.create(slug="kiln", name="Kiln Films")
     stripe_provision(client=stripe_client(), tenants=[tenant])
-    user = make_person("kai", "kai@example.com", PASSWORD)
+    user = django_user_model.objects.create_user("kai", "kai@example.com", PASSWORD)
+    verified_email_set(user=user, email="kai@example.com")  # allauth's mandatory verification
     Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.ADMIN)
     return user
 

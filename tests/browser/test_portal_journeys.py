@@ -4,18 +4,19 @@ from typing import Any
 
 import pytest
 
+from seedance.accounts.identity import verified_email_set
 from seedance.models import Membership, Run, Tenant
 from seedance.sandbox import SandboxServer
 from tests.browser.conftest import PASSWORD, screenshot, sign_in
-from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def person(db: None) -> Any:
+def person(django_user_model: Any) -> Any:
     tenant = Tenant.objects.create(slug="lumen", name="Lumen Studio")
-    user = make_person("maya", "maya@example.com", PASSWORD)
+    user = django_user_model.objects.create_user("maya", "maya@example.com", PASSWORD)
+    verified_email_set(user=user, email="maya@example.com")
     Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.ADMIN)
     return user
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from seedance.models import Membership, ModerationDecision, OutputFile, Run, Tenant
 from seedance.states import RunStatus
 from seedance.transitions import Outcome, run_finish
+from tests.conftest import totp_enrol
 from tests.factories import make_run
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,7 @@ def held_run(tenant: Tenant, *, prompt: str = "a beach at noon", stored: bool = 
 def reviewer(db: None) -> User:
     """Platform staff with the run permissions a reviewer group would grant."""
     user = User.objects.create_user("reviewer", password="pw-reviewer", is_staff=True)
+    totp_enrol(user)
     user.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="seedance", codename__in=["view_run", "change_run"]

@@ -13,6 +13,7 @@ from seedance.models import ApiKey, AuditEntry, Invitation, Membership, Run, Ten
 from seedance.services.keys import api_key_issue
 from seedance.services.members import invitation_create
 from seedance.states import RunStatus
+from tests.conftest import totp_enrol
 from tests.factories import SYSTEM, make_run
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,9 @@ Action = AuditEntry.Action
 
 @pytest.fixture
 def staff(db: None) -> User:
-    return User.objects.create_superuser("stella", "stella@example.com", "pw-not-used-0")
+    user = User.objects.create_superuser("stella", "stella@example.com", "pw-not-used-0")
+    totp_enrol(user)  # staff open the admin only with TOTP
+    return user
 
 
 @pytest.fixture

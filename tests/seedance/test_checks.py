@@ -6,7 +6,12 @@ from typing import Any
 import pytest
 
 from billing.checks import check_prices
-from seedance.checks import check_q_cluster, check_runflow, check_task_paths
+from seedance.checks import (
+    check_q_cluster,
+    check_runflow,
+    check_shared_cache,
+    check_task_paths,
+)
 
 
 def ids(errors: list[Any]) -> list[str]:
@@ -18,6 +23,47 @@ def test_shipped_configuration_passes_every_check() -> None:
     assert check_task_paths(None) == []
     assert check_q_cluster(None) == []
     assert check_prices(None) == []
+    assert check_shared_cache(None) == []
+
+
+@pytest.mark.parametrize("backend", ["locmem.LocMemCache", "dummy.DummyCache"])
+def test_a_per_process_cache_is_warned_about(settings: Any, backend: str) -> None:
+    settings.CACHES = {"default": {"BACKEND": f"django.core.cache.backends.{backend}"}}
+    assert ids(check_shared_cache(None)) == ["seedance.W008"]
+
+
+def default_cache(**env: str) -> dict[str, Any]:
+    """settings.CACHES["default"] as a fresh process builds it from ``env``."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_KEY_PREFIX")}
+    code = "import json; from django.conf import settings; print(json.dumps(settings.CACHES))"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(result.stdout.strip().splitlines()[-1])["default"])
+
+
+def test_the_cache_is_redis_with_redis_url_and_a_database_table_without() -> None:
+    assert default_cache(REDIS_URL="redis://127.0.0.1:6379/9", CACHE_KEY_PREFIX="staging") == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/9",
+        "KEY_PREFIX": "staging",
+    }
+    assert default_cache() == {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+        "KEY_PREFIX": "seedance",
+    }
 
 
 @pytest.mark.parametrize(("timeout", "retry"), [(60, 60), (120, 60)])

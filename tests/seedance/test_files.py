@@ -11,6 +11,7 @@ from django.utils import timezone
 from seedance.models import OutputFile, Run
 from seedance.outputs import fetchable, safe_video_type, signed_url
 from tests.billing.factories import billable_run
+from tests.conftest import totp_enrol
 from tests.factories import SYSTEM
 
 PASSWORD = "pw-for-tests-123"
@@ -33,6 +34,7 @@ def test_staff_without_permission_to_view_runs_gets_no_held_video(
     record = stored_copy(run)
     url = reverse("admin:seedance_run_file", kwargs={"file_id": record.pk})
     bare = django_user_model.objects.create_user("intern", password=PASSWORD, is_staff=True)
+    totp_enrol(bare)
     client.force_login(bare)
     assert client.get(url).status_code == 403
     bare.user_permissions.add(Permission.objects.get(codename="view_run"))

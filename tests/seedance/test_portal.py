@@ -10,11 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from seedance.accounts.identity import verified_email_set
 from seedance.exceptions import BudgetExceeded
 from seedance.models import Membership, OutputFile, Run, Tenant
 from seedance.public_status import OUTPUT_UNAVAILABLE_MESSAGE
 from seedance.states import Delivery, RunStatus
-from tests.factories import make_person, make_run
+from tests.factories import make_run
 
 CREATE_URL = reverse("portal:run-create")
 LIST_URL = reverse("portal:run-list")
@@ -27,8 +28,9 @@ def refuse_over_budget(*, run: Run) -> None:
 
 
 @pytest.fixture
-def person(tenant: Tenant) -> Any:
-    user = make_person("ada", "ada@example.com", "s3cret-pass!")
+def person(django_user_model: Any, tenant: Tenant) -> Any:
+    user = django_user_model.objects.create_user("ada", "ada@example.com", "s3cret-pass!")
+    verified_email_set(user=user, email="ada@example.com")
     Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.MEMBER)
     return user
 

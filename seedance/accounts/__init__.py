@@ -1,0 +1,1 @@
+"""People's accounts on django-allauth: the staff TOTP gate, account deletion, demo sign-ins."""
