@@ -17,6 +17,7 @@ class BillingConfig(AppConfig):
             on_run_delivery_settled,
             on_run_finished,
             on_run_moderated,
+            on_tenant_created,
             on_tenant_saved,
         )
         from seedance.models import Tenant
@@ -26,6 +27,7 @@ class BillingConfig(AppConfig):
             run_finished,
             run_moderated,
             run_undeliverable,
+            tenant_created,
         )
 
         run_finished.connect(on_run_finished, dispatch_uid="billing.on_run_finished")
@@ -36,6 +38,7 @@ class BillingConfig(AppConfig):
             on_run_delivery_settled, dispatch_uid="billing.on_run_undeliverable"
         )
         post_save.connect(on_tenant_saved, sender=Tenant, dispatch_uid="billing.on_tenant_saved")
+        tenant_created.connect(on_tenant_created, dispatch_uid="billing.on_tenant_created")
         post_save.connect(on_price_saved, sender=Price, dispatch_uid="billing.on_price_saved")
         _extend_portal()
 

@@ -62,6 +62,15 @@ def on_tenant_saved(sender: Any, instance: Tenant, created: bool, **kwargs: Any)
         transaction.on_commit(enqueue_provision, robust=True)
 
 
+def on_tenant_created(sender: Any, tenant: Tenant, founder: Any, **kwargs: Any) -> None:
+    """The founder's address is the tenant's billing email until someone sets another, so the
+    Stripe customer made on commit already has one (invoices and receipts go somewhere)."""
+    if founder.email:
+        TenantBilling.objects.filter(tenant=tenant, billing_email="").update(
+            billing_email=founder.email
+        )
+
+
 def on_price_saved(sender: Any, instance: Price, created: bool, **kwargs: Any) -> None:
     """A new price's item goes on every subscription it applies to before it is sold at."""
     if not created:

@@ -30,3 +30,13 @@ def test_a_tenant_created_by_its_founder_is_provisioned_after_commit(
     assert customer["name"] == "Lumen Studio"
     assert TenantBilling.objects.get(tenant=created.tenant).stripe_customer_id == customer["id"]
     assert len(stripe_fake.subscriptions()) == 1
+
+
+def test_the_founders_address_is_the_stripe_customers_email(stripe_fake: StripeFake) -> None:
+    founder = make_person("ada", "ada@example.com")
+    created = tenant_create(founder=founder, name="Lumen Studio")
+    assert TenantBilling.objects.get(tenant=created.tenant).billing_email == "ada@example.com"
+
+    provision_due_tenants(stripe_client())
+    (customer,) = stripe_fake.customers()
+    assert customer["email"] == "ada@example.com"

@@ -59,7 +59,7 @@ def test_a_visitor_signs_up_confirms_makes_a_tenant_and_sees_its_key_once(
     assert page.locator("#current-tenant").inner_text() == "Lumen Studio"
 
 
-def test_after_sign_up_the_new_tenant_is_led_to_add_a_card_and_makes_a_run(
+def test_after_sign_up_the_new_tenant_adds_a_card_makes_a_run_and_visits_the_billing_portal(
     page: Any,
     live_server: Any,
     stripe_fake: StripeFake,  # noqa: F811
@@ -82,6 +82,14 @@ def test_after_sign_up_the_new_tenant_is_led_to_add_a_card_and_makes_a_run(
     page.click("#run-submit")
     page.wait_for_url("**/runs/*/")
     assert Run.objects.filter(tenant=tenant).count() == 1
+
+    page.goto(f"{live_server.url}/manage/billing/")
+    page.click("#manage-in-stripe")
+    page.wait_for_url(f"{stripe_fake.url}/p/session/**")
+    assert "nadia@example.com" in page.content()  # the founder's address is the customer's
+    page.click("text=Return")
+    page.wait_for_url("**/manage/billing/")
+    assert page.locator("#card-on-file").inner_text() == "Visa ending in 4242"
 
 
 def test_an_invited_person_accepts_and_lands_in_the_tenant(page: Any, live_server: Any) -> None:
