@@ -88,10 +88,12 @@ class CallbackDispatcher:
         self._record = record
         self._scale = backoff_scale
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-callback")
+        self._workers = workers
+        self._pool = self._new_pool()
         self._timers: set[threading.Timer] = set()
         self._lock = threading.Lock()
         self._closed = False
+        self._settling = False
 
     def dispatch(self, url: str, payload: dict[str, Any], plan: DeliveryPlan) -> None:
         """Deliver a terminal callback as the plan says: maybe late, twice, or never."""
@@ -109,6 +111,20 @@ class CallbackDispatcher:
         self._later(0, lambda: self._attempt([delivery], 0, 1))
         return delivery.request_id
 
+    def settle(self) -> None:
+        """Drop every delivery not yet due and wait out those under way."""
+        with self._lock:
+            self._settling = True
+            timers, self._timers = self._timers, set()
+            pool = self._pool
+            self._pool = self._new_pool()
+        for timer in timers:
+            timer.cancel()
+            timer.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._settling = False
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -117,6 +133,9 @@ class CallbackDispatcher:
             self._timers.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+
+    def _new_pool(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="sandbox-callback")
 
     def _delivery(self, url: str, payload: dict[str, Any]) -> _Delivery:
         body = json.dumps(payload, separators=(",", ":")).encode()
@@ -162,7 +181,7 @@ class CallbackDispatcher:
 
     def _later(self, delay: float, job: Callable[[], None]) -> None:
         with self._lock:
-            if self._closed:
+            if self._closed or self._settling:
                 return
             if delay <= 0:
                 self._pool.submit(self._guarded, job)

@@ -565,3 +565,22 @@ def test_redelivery_resends_the_terminal_callback(
     assert answer.status_code == 202
     assert len(received) == 2
     assert json.loads(received[0][1]) == json.loads(received[1][1])
+
+
+def test_silenced_runs_never_call_back_and_pending_deliveries_are_dropped(
+    client: httpx.Client, sandbox: SandboxServer, receiver: CallbackReceiver
+) -> None:
+    sandbox.faults.set_global(callback_delay=0.3)
+    before = create(client, callback_url=receiver.url).json()["id"]
+    sandbox.wait_for(before)  # finished: its callback is scheduled, not yet sent
+    running = create(client, callback_url=receiver.url).json()["id"]
+
+    sandbox.sandbox.silence_callbacks()
+    sandbox.wait_for(running)
+    time.sleep(0.6)
+    assert receiver.received == []
+    assert sandbox.callback_log == []
+
+    after = create(client, callback_url=receiver.url).json()["id"]
+    [(_, body)] = receiver.wait(1)
+    assert json.loads(body)["run_id"] == after
