@@ -1,0 +1,23 @@
+"""Tenants, their people and keys, and the runs they make: one module per part."""
+
+from seedance.models.audit import AuditEntry
+from seedance.models.inbound import InboundDelivery, RejectedDelivery, RejectedDeliveryCount
+from seedance.models.runs import IdempotencyKey, ModerationDecision, OutputFile, Run
+from seedance.models.tenants import INVITATION_OPEN, ApiKey, Invitation, Membership, Person, Tenant
+
+__all__ = [
+    "INVITATION_OPEN",
+    "ApiKey",
+    "AuditEntry",
+    "IdempotencyKey",
+    "InboundDelivery",
+    "Invitation",
+    "Membership",
+    "ModerationDecision",
+    "OutputFile",
+    "Person",
+    "RejectedDelivery",
+    "RejectedDeliveryCount",
+    "Run",
+    "Tenant",
+]
