@@ -276,6 +276,13 @@ SEEDANCE = {
     "OUTPUT_COPY_WINDOW_SECONDS": env.int(
         "SEEDANCE_OUTPUT_COPY_WINDOW_SECONDS", default=2 * 24 * 3600
     ),
+    # Outputs (and later webhooks) are fetched only over https from public addresses on
+    # these ports; the local sandbox's loopback host:port is the one plain-http exception.
+    "OUTBOUND_PORTS": env.list("SEEDANCE_OUTBOUND_PORTS", cast=int, default=[443]),
+    "OUTBOUND_LOOPBACK_HTTP": env.list(
+        "SEEDANCE_OUTBOUND_LOOPBACK_HTTP",
+        default=[urlsplit(RUNFLOW_BASE_URL).netloc] if USING_SANDBOX else [],
+    ),
     "SUPPORT_EMAIL": env.str("SEEDANCE_SUPPORT_EMAIL", default=""),
     # How long an invitation to join a tenant can be accepted.
     "INVITATION_TTL_SECONDS": env.int("SEEDANCE_INVITATION_TTL_SECONDS", default=7 * 24 * 3600),

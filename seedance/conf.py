@@ -35,6 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "OUTPUT_COPY_RETRY_BASE_SECONDS": 120,
     "OUTPUT_COPY_RETRY_MAX_SECONDS": 3600,
     "OUTPUT_COPY_WINDOW_SECONDS": 2 * 24 * 3600,
+    #: Ports a URL someone else chose may name (seedance.outbound); https only.
+    "OUTBOUND_PORTS": [443],
+    #: Loopback "host:port" endpoints fetched over plain http too (the sandbox); none in
+    #: production.
+    "OUTBOUND_LOOPBACK_HTTP": [],
     "INVITATION_TTL_SECONDS": 7 * 24 * 3600,
     #: Shown to a suspended tenant's members as whom to ask; empty: "the platform's support".
     "SUPPORT_EMAIL": "",

@@ -6,8 +6,9 @@
 - An attempt books the next as it starts, ``BASE * 2 ** (attempts - 1)`` seconds later,
   capped at ``OUTPUT_COPY_RETRY_MAX_SECONDS``: a copy still running is not started twice.
 - A permanent failure makes the outputs unavailable at once: the source answers a 4xx other
-  than 408, 425 or 429, the file is over ``OUTPUT_MAX_BYTES``, an output has no URL we may
-  fetch, or the video was rejected in review before we copied it.
+  than 408, 425 or 429, the file is over ``OUTPUT_MAX_BYTES``, an output has no URL
+  ``seedance.outbound`` lets us fetch, the source answers a redirect (never followed, and
+  the same URL redirects again), or the video was rejected in review before we copied it.
 - Anything else (5xx, 408, 425, 429, timeouts, refused connections, our storage failing)
   is tried again, until ``OUTPUT_COPY_MAX_ATTEMPTS`` attempts have been made or
   ``OUTPUT_COPY_WINDOW_SECONDS`` have passed since the run completed (Runflow's URLs do not

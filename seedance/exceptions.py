@@ -200,3 +200,14 @@ class RunflowConflict(RunflowError):
 
     code = "CONFLICT"
     outcome_unknown = True
+
+
+class OutboundRefused(SeedanceError):
+    """A URL someone else chose that ``seedance.outbound`` will not fetch, or whose answer
+    was a redirect (``status``); retrying the same URL gets the same refusal."""
+
+    code = "outbound_refused"
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -11,7 +11,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
@@ -24,8 +23,10 @@ from django.utils import timezone
 
 from seedance.conf import setting
 from seedance.delivery import CopyFailed, OutputTooLarge, copy_failure, given_up
+from seedance.exceptions import OutboundRefused
 from seedance.models import OutputFile, Run, Tenant
 from seedance.moderation import outputs_visible
+from seedance.outbound import guarded_stream
 from seedance.states import Delivery, RunStatus
 from seedance.transitions import (
     run_claim_delivery_attempt,
@@ -92,10 +93,11 @@ def _copy_output(run: Run, index: int, entry: dict[str, Any]) -> int:
     if record.copied_at is not None or record.deleted_at is not None:
         return 0
     url = str(entry.get("url") or "")
-    if not fetchable(url):
-        raise CopyFailed(f"output {index}: no URL we may fetch", permanent=True)
     try:
         return _copy_one(run, record, url)
+    except OutboundRefused as exc:
+        # The same URL is refused the same way next time, a redirect included.
+        raise CopyFailed(f"output {index}: no URL we may fetch: {exc}", permanent=True) from exc
     except httpx.HTTPError as exc:
         raise copy_failure(exc, index) from exc
 
@@ -120,19 +122,12 @@ def safe_video_type(declared: Any) -> str:
     return declared if declared in VIDEO_TYPES else "video/mp4"
 
 
-def fetchable(url: str) -> bool:
-    """Outputs come over https; plain http only from Runflow's own host (the sandbox)."""
-    parts = urlsplit(url)
-    runflow_host = urlsplit(str(setting("RUNFLOW_BASE_URL"))).hostname
-    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == runflow_host)
-
-
 def _copy_one(run: Run, record: OutputFile, url: str) -> int:
     limit = int(setting("OUTPUT_MAX_BYTES"))
     with tempfile.TemporaryFile() as buffer:
         size = 0
         timeout = float(setting("OUTPUT_COPY_TIMEOUT_SECONDS"))
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+        with guarded_stream("GET", url, timeout=timeout) as response:
             response.raise_for_status()
             for chunk in response.iter_bytes(CHUNK_BYTES):
                 size += len(chunk)

@@ -227,3 +227,19 @@ def test_a_copy_that_fails_for_good_is_never_pushed_to_stripe(
     assert UsageRecord.objects.get(run=run).push_state == Pushed.VOIDED
     assert RunCharge.objects.get(run=run).amount == 0
     assert stripe_fake.meter_events() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_output_url_the_guard_refuses_is_never_billed(tenant: Any) -> None:
+    run = finish_successfully(
+        create(tenant),
+        output={"url": "https://169.254.169.254/latest/meta-data", "type": "video/mp4"},
+        delivered=False,
+    )
+
+    outputs_copy(run.pk)
+
+    run.refresh_from_db()
+    assert run.delivery == Delivery.UNAVAILABLE
+    assert UsageRecord.objects.get(run=run).push_state == Pushed.VOIDED
+    assert RunCharge.objects.get(run=run).amount == 0

@@ -1,15 +1,15 @@
-"""Serving our copies: only as video, only to whom may see them, fetched only from Runflow."""
+"""Serving our copies: only as video, only to whom may see them (fetching them is
+tests/seedance/test_outbound.py's)."""
 
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
 from seedance.models import OutputFile, Run
-from seedance.outputs import fetchable, safe_video_type, signed_url
+from seedance.outputs import safe_video_type, signed_url
 from tests.billing.factories import billable_run
 from tests.conftest import totp_enrol
 from tests.factories import SYSTEM
@@ -53,22 +53,6 @@ def test_a_provider_declared_content_type_is_never_served_as_anything_but_video(
     assert response["Content-Type"] == "video/mp4"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
-
-
-@pytest.mark.parametrize(
-    ("url", "allowed"),
-    [
-        ("https://cdn.runflow.io/v.mp4", True),
-        ("http://169.254.169.254/latest/meta-data/", False),
-        ("file:///etc/passwd", False),
-        ("http://127.0.0.1:8765/media/v.mp4", True),  # the sandbox: Runflow's own host
-    ],
-)
-def test_outputs_are_fetched_over_https_or_from_runflows_own_host(
-    settings: Any, url: str, allowed: bool
-) -> None:
-    settings.SEEDANCE = {**settings.SEEDANCE, "RUNFLOW_BASE_URL": "http://127.0.0.1:8765/v1"}
-    assert fetchable(url) is allowed
 
 
 def test_changing_retention_redates_copies_already_made(tenant: Any) -> None:
