@@ -83,10 +83,11 @@ def check_url(url: str) -> Destination:
     if parsed.userinfo:
         raise OutboundRefused("URLs carrying credentials are not fetched")
     _refuse_odd_numeric(host)
-    if f"{host}:{port}" in _loopback_endpoints():
+    endpoint = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if endpoint in _loopback_endpoints():
         addresses = _resolved(host, port)
         if not all(address.is_loopback for address in addresses):
-            raise OutboundRefused(f"{host}:{port} is allowed only on a loopback address")
+            raise OutboundRefused(f"{endpoint} is allowed only on a loopback address")
         return Destination(url=url, host=host, port=port, address=addresses[0])
     if parsed.scheme != "https":
         raise OutboundRefused("only https URLs are fetched")

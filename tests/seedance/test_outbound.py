@@ -59,12 +59,18 @@ FORBIDDEN_ADDRESSES = [
 ]
 
 
+class RecordingServer(ThreadingHTTPServer):
+    seen: list[tuple[str, str | None]]
+    location: str
+
+
 class Recorder(BaseHTTPRequestHandler):
     """Answers 200 with a small video-ish body, or a 302 to ``server.location``."""
 
     def do_GET(self) -> None:
-        self.server.seen.append((self.path, self.headers.get("Host")))  # type: ignore[attr-defined]
-        location = self.server.location  # type: ignore[attr-defined]
+        assert isinstance(self.server, RecordingServer)
+        self.server.seen.append((self.path, self.headers.get("Host")))
+        location = self.server.location
         if location:
             self.send_response(302)
             self.send_header("Location", location)
@@ -82,16 +88,16 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def serve(location: str = "") -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    server.seen = []  # type: ignore[attr-defined]
-    server.location = location  # type: ignore[attr-defined]
+def serve(location: str = "") -> RecordingServer:
+    server = RecordingServer(("127.0.0.1", 0), Recorder)
+    server.seen = []
+    server.location = location
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
 @pytest.fixture
-def local() -> Iterator[ThreadingHTTPServer]:
+def local() -> Iterator[RecordingServer]:
     server = serve()
     yield server
     server.shutdown()
@@ -167,7 +173,7 @@ def test_a_port_is_allowed_only_when_configured(
 
 
 def test_loopback_http_is_refused_unless_its_endpoint_is_allowed(
-    settings: Any, local: ThreadingHTTPServer
+    settings: Any, local: RecordingServer
 ) -> None:
     url = f"http://127.0.0.1:{local.server_port}/v.mp4"
     allow_loopback(settings)
@@ -176,6 +182,11 @@ def test_loopback_http_is_refused_unless_its_endpoint_is_allowed(
     allow_loopback(settings, f"127.0.0.1:{local.server_port}")
     assert guarded_request("GET", url, timeout=5).status_code == 200
     assert len(local.seen) == 1
+
+
+def test_an_allowed_endpoint_is_named_as_a_url_names_it_ipv6_in_brackets(settings: Any) -> None:
+    allow_loopback(settings, "[::1]:8765")
+    assert str(check_url("http://[::1]:8765/v.mp4").address) == "::1"
 
 
 def test_an_allowed_loopback_endpoint_resolving_elsewhere_is_refused(
@@ -188,7 +199,7 @@ def test_an_allowed_loopback_endpoint_resolving_elsewhere_is_refused(
 
 
 def test_the_connection_dials_the_checked_address_and_resolves_once(
-    monkeypatch: pytest.MonkeyPatch, settings: Any, local: ThreadingHTTPServer
+    monkeypatch: pytest.MonkeyPatch, settings: Any, local: RecordingServer
 ) -> None:
     """``media.invalid`` exists in no DNS: the answer comes from where the check resolved
     it, with the URL's own Host header; nothing resolves it a second time (rebinding)."""
@@ -203,7 +214,7 @@ def test_the_connection_dials_the_checked_address_and_resolves_once(
 
 
 def test_proxies_from_the_environment_are_ignored(
-    monkeypatch: pytest.MonkeyPatch, settings: Any, local: ThreadingHTTPServer
+    monkeypatch: pytest.MonkeyPatch, settings: Any, local: RecordingServer
 ) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
@@ -252,7 +263,7 @@ def test_the_copier_refuses_a_hostname_resolving_to_a_forbidden_address(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_copier_never_follows_a_redirect_to_loopback(
-    tenant: Tenant, settings: Any, local: ThreadingHTTPServer
+    tenant: Tenant, settings: Any, local: RecordingServer
 ) -> None:
     """Both servers are allowed endpoints: only the no-redirect rule keeps the target safe."""
     redirector = serve(location=f"http://127.0.0.1:{local.server_port}/secret")
@@ -275,7 +286,7 @@ def test_the_copier_never_follows_a_redirect_to_loopback(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_copier_fetches_from_an_allowed_endpoint_through_the_guard(
-    tenant: Tenant, settings: Any, local: ThreadingHTTPServer
+    tenant: Tenant, settings: Any, local: RecordingServer
 ) -> None:
     allow_loopback(settings, f"127.0.0.1:{local.server_port}")
     run = finish_successfully(
