@@ -386,3 +386,16 @@ def test_parallel_different_bodies_make_one_run_and_the_rest_are_422(
     (created,) = [response for response in answers if response.status_code == 201]
     assert created.json()["id"] == str(Run.objects.get().pk)
     assert "Idempotent-Replayed" not in created
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_key_inserted_meanwhile_is_replayed_even_without_the_lock(
+    issued_key: IssuedKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique key row is the last word: a loser of the insert race answers the winner."""
+    monkeypatch.setattr("seedance.services.runs._lock_key_or_refuse", lambda tenant, key: None)
+    answers = _race(issued_key, [BODY] * 8)
+    assert [response.status_code for response in answers] == [201] * 8
+    assert Run.objects.count() == 1
+    assert {response.json()["id"] for response in answers} == {str(Run.objects.get().pk)}
