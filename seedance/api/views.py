@@ -67,6 +67,11 @@ def _bad_cursor() -> ValidationError:
 
 
 class RunCollectionApi(ApiView):
+    def allowed_query_params(self, request: Request) -> Collection[str]:
+        if request.method == "POST":
+            return ()
+        return [*RunFilter.base_filters, *RunCursorPagination.query_params]
+
     @extend_schema(
         operation_id="runs_create",
         request=RunCreateInputSerializer,
@@ -75,11 +80,6 @@ class RunCollectionApi(ApiView):
             OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER)
         ],
     )
-    def allowed_query_params(self, request: Request) -> Collection[str]:
-        if request.method == "POST":
-            return ()
-        return [*RunFilter.base_filters, *RunCursorPagination.query_params]
-
     def post(self, request: Request) -> Response:
         run_input = parse_run_input(request.data)
         tenant = tenant_of(request)
