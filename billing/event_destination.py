@@ -33,8 +33,9 @@ class StripeThinEventView(SignedWebhookView):
                 self.notification = client.parse_event_notification(request.body, signature, secret)
             except stripe.SignatureVerificationError:
                 continue
-            except ValueError as exc:
-                raise DeliveryRejected("malformed_event", str(exc)) from exc
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                # Signed but not a thin event (the SDK indexes the body as it reads it).
+                raise DeliveryRejected("malformed_event", f"Not a thin event: {exc!r}") from exc
             return
         raise DeliveryRejected("invalid_signature", "Bad signature or stale timestamp.")
 

@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["seedance.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["seedance.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "seedance.api.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -258,6 +258,7 @@ SEEDANCE = {
     "RECONCILE_POLL_AFTER_SECONDS": env.int("SEEDANCE_RECONCILE_POLL_AFTER", default=20),
     "RECONCILE_BATCH_SIZE": env.int("SEEDANCE_RECONCILE_BATCH_SIZE", default=200),
     "IDEMPOTENCY_TTL_SECONDS": env.int("SEEDANCE_IDEMPOTENCY_TTL", default=24 * 3600),
+    "IDEMPOTENCY_WAIT_SECONDS": env.float("SEEDANCE_IDEMPOTENCY_WAIT_SECONDS", default=10.0),
     # Hold videos Runflow did not check (nsfw_detected null) for review, like flagged ones.
     "HOLD_UNCHECKED": env.bool("SEEDANCE_HOLD_UNCHECKED", default=False),
     # Runflow charges for a video we reject; by default the tenant is billed for it too.

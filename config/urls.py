@@ -1,8 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.apps import apps
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from seedance.api import fallbacks
 
 # The admin signs in through allauth's login: its rate limits and its TOTP step apply.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -23,6 +25,14 @@ if apps.is_installed("billing"):
         path("", include("billing.urls")),
         path("", include("billing.portal.urls")),
     ]
-urlpatterns += [path("", include("seedance.portal.urls"))]
+urlpatterns += [
+    # Last under /api/: an unknown path is a JSON 404, never APPEND_SLASH's redirect.
+    re_path(r"^api(?:/.*)?$", fallbacks.api_not_found),
+    path("", include("seedance.portal.urls")),
+]
+handler400 = fallbacks.bad_request
+handler403 = fallbacks.permission_denied
+handler404 = fallbacks.page_not_found
+handler500 = fallbacks.server_error
 # MEDIA_ROOT is never served directly: outputs go out only through signed links that check
 # the tenant's retention and the run's moderation state (seedance.files).

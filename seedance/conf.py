@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_POLL_AFTER_SECONDS": 20,
     "RECONCILE_BATCH_SIZE": 200,
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
+    #: How long a repeat waits for the first request with its key before a 409.
+    "IDEMPOTENCY_WAIT_SECONDS": 10.0,
     "ADMISSION_HOOKS": [],
     "HOLD_UNCHECKED": False,
     "BILL_REJECTED": True,

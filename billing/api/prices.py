@@ -7,12 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from billing.models import TenantBilling
 from billing.pricing import price_estimate
 from billing.selectors import spend_status, tenant_billing
 from seedance.api.authentication import tenant_of
+from seedance.api.base import ApiView
 from seedance.run_input import DURATIONS, RESOLUTIONS
 
 
@@ -55,7 +55,9 @@ class LimitsSerializer(serializers.Serializer[Any]):
     subscription_status = serializers.CharField()
 
 
-class PriceEstimateApi(APIView):
+class PriceEstimateApi(ApiView):
+    query_params = ("resolution", "duration")
+
     @extend_schema(
         operation_id="prices_estimate",
         parameters=[EstimateQuerySerializer],
@@ -68,7 +70,9 @@ class PriceEstimateApi(APIView):
         return Response(EstimateSerializer(estimate).data)
 
 
-class LimitsApi(APIView):
+class LimitsApi(ApiView):
+    query_params = ("end_user_id",)
+
     @extend_schema(
         operation_id="limits_retrieve",
         parameters=[OpenApiParameter("end_user_id", OpenApiTypes.STR)],

@@ -20,7 +20,8 @@ class IsoMomentField(serializers.Field[datetime, str, str, Any]):
     """An ISO date (midnight UTC) or datetime; a naive one is taken as UTC."""
 
     default_error_messages = {
-        "invalid": "Use an ISO date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM:SS±HH:MM)."
+        "invalid": "Use an ISO date (YYYY-MM-DD) or datetime (YYYY-MM-DDTHH:MM:SS±HH:MM).",
+        "out_of_range": "Out of the supported range (years 1 to 9999 in UTC).",
     }
 
     def to_internal_value(self, data: Any) -> datetime:
@@ -32,7 +33,10 @@ class IsoMomentField(serializers.Field[datetime, str, str, Any]):
             self.fail("invalid")
         if timezone.is_naive(moment):
             return moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            self.fail("out_of_range")
 
     def to_representation(self, value: datetime) -> str:
         return value.isoformat()

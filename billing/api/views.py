@@ -5,16 +5,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from billing.api.renderers import UsageCsvRenderer
 from billing.api.serializers import UsageQuerySerializer, UsageSerializer
 from billing.selectors import usage_summary
 from seedance.api.authentication import tenant_of
+from seedance.api.base import ApiView
 
 
-class UsageApi(APIView):
+class UsageApi(ApiView):
     renderer_classes = [JSONRenderer, UsageCsvRenderer]
+    query_params = ("from", "to", "group_by", "end_user_id")
 
     @extend_schema(
         operation_id="usage_retrieve",

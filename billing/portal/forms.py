@@ -17,6 +17,10 @@ def _money_field(label: str, help_text: str, *, required: bool = False) -> forms
     )
 
 
+#: Far above any real concurrency, far below the column's 2**31 - 1 (a DB overflow is a 500).
+IN_FLIGHT_MAX = 100_000
+
+
 class CapsForm(forms.Form):
     monthly_spend_cap = _money_field(
         "Monthly spend cap (USD)", "The whole tenant, per UTC month. Blank: no cap."
@@ -25,6 +29,7 @@ class CapsForm(forms.Form):
         label="Runs in flight at once",
         required=False,
         min_value=0,
+        max_value=IN_FLIGHT_MAX,
         help_text="Queued or running together. Blank: no cap.",
         widget=forms.NumberInput(attrs={"min": "0", "inputmode": "numeric"}),
     )

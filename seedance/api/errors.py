@@ -3,7 +3,8 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -37,6 +38,8 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, seedance_errors.SeedanceError):
         return _seedance_error_response(exc)
+    if isinstance(exc, RequestDataTooBig):
+        return too_large_response()
     if isinstance(exc, ObjectDoesNotExist | Http404):
         return Response(error_body("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
@@ -52,6 +55,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             code if isinstance(code, str) else exc.default_code, _message(exc.detail)
         )
     return response
+
+
+def too_large_body() -> dict[str, Any]:
+    """Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE (RequestDataTooBig): a 413."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body("request_too_large", f"The request body is larger than {limit} bytes.")
+
+
+def too_large_response() -> Response:
+    return Response(too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 def _seedance_error_response(exc: seedance_errors.SeedanceError) -> Response:

@@ -1,5 +1,6 @@
 """REST API v1: one class per operation; each parses, calls one service or selector, answers."""
 
+from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
@@ -11,10 +12,10 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from seedance import selectors
 from seedance.api.authentication import tenant_of
+from seedance.api.base import ApiView
 from seedance.api.filters import RunFilter
 from seedance.api.serializers import RunCreateInputSerializer, RunPageSerializer, RunSerializer
 from seedance.exceptions import InvalidRunInput
@@ -27,20 +28,50 @@ IDEMPOTENCY_KEY_MAX_CHARS = 255
 
 
 class RunCursorPagination(CursorPagination):
+    """A bad ``cursor`` or a ``limit`` outside 1..100 is a field-level 400, not a guess."""
+
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
     ordering = ("-created_at", "-id")
+    query_params = ("cursor", "limit")
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         """A forged cursor decodes, then fails as a filter value: still a bad cursor."""
         try:
             return super().paginate_queryset(queryset, request, view)
         except DjangoValidationError as exc:
-            raise NotFound(self.invalid_cursor_message) from exc
+            raise _bad_cursor() from exc
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise _bad_cursor() from exc
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get("limit")
+        if raw is None:
+            return self.page_size
+        try:
+            limit = int(raw)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= self.max_page_size:
+            raise ValidationError({"limit": [f"An integer from 1 to {self.max_page_size}."]})
+        return limit
 
 
-class RunCollectionApi(APIView):
+def _bad_cursor() -> ValidationError:
+    return ValidationError({"cursor": ["Invalid cursor: use a page's next or previous link."]})
+
+
+class RunCollectionApi(ApiView):
+    def allowed_query_params(self, request: Request) -> Collection[str]:
+        if request.method == "POST":
+            return ()
+        return [*RunFilter.base_filters, *RunCursorPagination.query_params]
+
     @extend_schema(
         operation_id="runs_create",
         request=RunCreateInputSerializer,
@@ -88,14 +119,14 @@ class RunCollectionApi(APIView):
         )
 
 
-class RunDetailApi(APIView):
+class RunDetailApi(ApiView):
     @extend_schema(operation_id="runs_retrieve", responses={200: RunSerializer})
     def get(self, request: Request, run_id: str) -> Response:
         run = selectors.run_get(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
         return Response(RunSerializer(run, context={"request": request}).data)
 
 
-class RunCancelApi(APIView):
+class RunCancelApi(ApiView):
     @extend_schema(operation_id="runs_cancel", request=None, responses={200: RunSerializer})
     def post(self, request: Request, run_id: str) -> Response:
         tenant = tenant_of(request)

@@ -32,11 +32,16 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
+#: A hundred years; more would overflow the dates computed from it (a 500, not a form error).
+RETENTION_DAYS_MAX = 36_500
+
+
 class TenantSettingsForm(forms.Form):
     name = forms.CharField(max_length=Tenant._meta.get_field("name").max_length)
     output_retention_days = forms.IntegerField(
         label="Keep videos for (days)",
         required=False,
         min_value=1,
+        max_value=RETENTION_DAYS_MAX,
         help_text="Our copy of each video is deleted after this many days. Blank: keep forever.",
     )

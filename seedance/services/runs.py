@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -42,12 +42,39 @@ def run_create(
     With an Idempotency-Key, the key row commits with the run, so a crash leaves neither;
     a repeat of the same body gets the first run back, another body is refused.
 
+    A repeat arriving while the first is in flight waits for it (PostgreSQL's advisory
+    lock), so it answers the first run, or 422 for another body, not a 409.
+
     A suspended tenant makes no runs (its keys and portal refuse before this; a run made in
     a suspension's race is canceled at submission, never sent).
     """
     if tenant.is_suspended:
         raise TenantSuspended("This tenant is suspended: it cannot create runs.")
     digest = _request_digest(run_input)
+    try:
+        return _run_insert(tenant, run_input, idempotency_key, digest, created_by)
+    except _KeyTakenMeanwhile:
+        # Another request inserted this key between our look-up and our insert (only
+        # where the key lock is not taken): its run is committed now, answer it.
+        assert idempotency_key is not None
+        with transaction.atomic():
+            previous = _previous_run(tenant, idempotency_key, digest)
+        if previous is None:
+            raise IdempotencyKeyInFlight(_IN_FLIGHT) from None
+        return previous, False
+
+
+class _KeyTakenMeanwhile(Exception):
+    """The key's row appeared after our look-up; the run we inserted is rolled back."""
+
+
+def _run_insert(
+    tenant: Tenant,
+    run_input: RunInput,
+    idempotency_key: str | None,
+    digest: str,
+    created_by: User | None,
+) -> tuple[Run, bool]:
     with transaction.atomic():
         if idempotency_key:
             previous = _previous_run(tenant, idempotency_key, digest)
@@ -68,7 +95,7 @@ def run_create(
                         tenant=tenant, key=idempotency_key, request_digest=digest, run=run
                     )
             except IntegrityError as exc:
-                raise IdempotencyKeyInFlight(_IN_FLIGHT) from exc
+                raise _KeyTakenMeanwhile from exc
         # robust: a broker hiccup must not turn a committed run into a 500 (and a retry
         # into a second run); the reconciler submits a run whose task never arrived.
         transaction.on_commit(partial(queue.enqueue_submit, run.id), robust=True)
@@ -125,21 +152,29 @@ def _previous_run(tenant: Tenant, key: str, digest: str) -> Run | None:
 
 
 def _lock_key_or_refuse(tenant: Tenant, key: str) -> None:
-    """On PostgreSQL, a second request with a key still in flight is refused at once (409).
+    """On PostgreSQL, a repeat waits for the request holding its key, then replays it.
 
-    SQLite's IMMEDIATE transactions already serialize writers, so the repeat simply waits
-    for the first to commit and then finds its run.
+    The wait is bounded (``IDEMPOTENCY_WAIT_SECONDS``): a first request still running after
+    that is refused with 409, and the repeat may be retried. SQLite's IMMEDIATE
+    transactions already serialize writers, so there the repeat simply waits its turn.
     """
     if connection.vendor != "postgresql":
         return
     lock_id = int.from_bytes(
         hashlib.sha256(f"idem:{tenant.pk}:{key}".encode()).digest()[:8], "big", signed=True
     )
+    wait_ms = max(1, int(float(setting("IDEMPOTENCY_WAIT_SECONDS")) * 1000))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        (acquired,) = cursor.fetchone() or (False,)
-    if not acquired:
-        raise IdempotencyKeyInFlight(_IN_FLIGHT)
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        (prior,) = cursor.fetchone() or ("0",)
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait_ms}ms"])
+        try:
+            with transaction.atomic():
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+        except OperationalError as exc:
+            raise IdempotencyKeyInFlight(_IN_FLIGHT) from exc
+        finally:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [prior])
 
 
 def _request_digest(run_input: RunInput) -> str:

@@ -285,3 +285,23 @@ def test_invoice_fragment_shows_stripes_preview_beside_the_ledger(
 def test_invoice_fragment_is_for_tenant_admins_only(client: Any, member_user: Any) -> None:
     client.force_login(member_user)
     assert client.get(reverse("billing_portal:invoice-preview")).status_code in (403, 404)
+
+
+@pytest.mark.parametrize(
+    "caps",
+    [
+        {"max_in_flight_runs": str(2**31)},
+        {"max_in_flight_runs": "9" * 40},
+        {"monthly_spend_cap": "9" * 40},
+        {"end_user_monthly_spend_cap": "1e400"},
+    ],
+    ids=["int32-overflow", "huge-int", "huge-decimal", "exponent"],
+)
+def test_caps_form_refuses_numbers_the_database_cannot_hold(
+    client: Any, tenant: Tenant, admin_user: Any, caps: dict[str, str]
+) -> None:
+    client.force_login(admin_user)
+    response = client.post(reverse("billing_portal:caps"), caps)
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == set(caps)
+    assert not TenantBilling.objects.filter(tenant=tenant, max_in_flight_runs__gt=0).exists()

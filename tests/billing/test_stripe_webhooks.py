@@ -15,6 +15,7 @@ from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
 from seedance.models import InboundDelivery, RejectedDelivery, RejectedDeliveryCount
+from tests.error_shape import assert_error_shape
 
 SECRET = "whsec_stripe_current"
 OLD_SECRET = "whsec_stripe_previous"
@@ -213,3 +214,53 @@ def test_our_failure_while_applying_is_500_rolls_back_and_the_retry_applies(
     monkeypatch.setattr(webhooks, "stripe_event_apply", real_apply)
     assert post(failed).json()["applied"] is True
     assert status_of(billing) == Status.PAST_DUE
+
+
+DEEP = "[" * 5000 + "]" * 5000
+
+
+def post_raw(url: str, body: str, secret: str) -> Any:
+    timestamp = int(time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return APIClient().post(
+        url,
+        data=body,
+        content_type="application/json",
+        headers={"Stripe-Signature": f"t={timestamp},v1={digest}"},
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        DEEP,
+        '{"id": "evt_1", "type": "x.y", "created": 1, "data": {"object": ' + DEEP + "}}",
+    ],
+    ids=["top-level", "in-the-object"],
+)
+def test_validly_signed_event_nested_5000_levels_is_a_400(db: None, body: str) -> None:
+    response = post_raw("/hooks/stripe/", body, SECRET)
+    assert_error_shape(response, 400, "malformed_body")
+    assert not InboundDelivery.objects.exists()
+    assert RejectedDelivery.objects.get(source="stripe").reason == "malformed_body"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        DEEP,
+        '{"id": "evt_1", "object": "v2.core.event", "type": "x", "related_object": ' + DEEP + "}",
+        '{"id": "evt_1", "type": "x.y"}',
+        "[1, 2]",
+    ],
+    ids=["deep", "deep-in-a-field", "not-a-thin-event", "a-list"],
+)
+def test_validly_signed_thin_event_it_cannot_read_is_a_400(
+    db: None, settings: Any, body: str
+) -> None:
+    settings.BILLING = {**settings.BILLING, "STRIPE_EVENT_SECRETS": [SECRET]}
+    response = post_raw("/hooks/stripe/events/", body, SECRET)
+    error = assert_error_shape(response, 400)
+    assert error["code"] in {"malformed_body", "malformed_event"}
+    assert not InboundDelivery.objects.exists()
+    assert RejectedDelivery.objects.get(source="stripe-events").reason == error["code"]

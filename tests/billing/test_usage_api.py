@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from billing.models import UsageRecord
 from seedance.models import Tenant
 from tests.billing.test_selectors import DAY_1, DAY_2, DAY_3, ledger_row, sums_by
+from tests.error_shape import assert_error_shape
 
 USAGE_URL = "/api/v1/usage"
 WEEK = {"from": "2026-03-10", "to": "2026-03-17"}
@@ -305,3 +306,51 @@ def test_schema_documents_usage_with_its_query_and_answer(db: None) -> None:
     assert set(content) == {"application/json", "text/csv"}
     usage = schema["components"]["schemas"]["Usage"]
     assert set(usage["properties"]) == {"from", "to", "group_by", "currency", "totals", "groups"}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "0001-01-01"}, "to"),
+        ({"to": "9999-12-31T23:59:59Z"}, "to"),
+        ({"from": "0001-01-01", "to": "9999-12-31T23:59:59Z"}, "to"),
+        ({"from": "0001-01-01T00:00:00+12:00"}, "from"),
+        ({"from": "2026-01-01", "to": "9999-12-31T23:59:59-12:00"}, "to"),
+        ({"from": "10000-01-01"}, "from"),
+        ({"from": "2026-01-01T00:00:00+99:00"}, "from"),
+        ({"to": "9" * 40}, "to"),
+    ],
+    ids=[
+        "year-1",
+        "year-9999",
+        "both-extremes",
+        "before-year-1-in-utc",
+        "after-9999-in-utc",
+        "year-10000",
+        "offset-overflow",
+        "huge-number",
+    ],
+)
+def test_extreme_dates_are_a_field_level_400(
+    api_client: APIClient, query: dict[str, str], field: str
+) -> None:
+    response = api_client.get("/api/v1/usage", query)
+    error = assert_error_shape(response, 400, "invalid_input")
+    assert field in error["fields"]
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"from": "0001-01-01", "to": "0001-06-01"},
+        {"from": "9999-12-01", "to": "9999-12-31T23:59:59.999999Z"},
+    ],
+    ids=["year-1", "year-9999"],
+)
+@pytest.mark.parametrize("group_by", ["day", "resolution", "end_user_id"])
+def test_windows_at_the_ends_of_the_calendar_answer_empty_usage(
+    api_client: APIClient, window: dict[str, str], group_by: str
+) -> None:
+    response = api_client.get("/api/v1/usage", {**window, "group_by": group_by})
+    assert response.status_code == 200
+    assert response.json()["totals"]["runs"] == 0

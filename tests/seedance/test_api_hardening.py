@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from seedance import queue
 from seedance.models import Run
+from tests.error_shape import assert_error_shape
 
 RUN = {"prompt": "a fox in snow", "duration": "4"}
 
@@ -17,10 +18,64 @@ RUN = {"prompt": "a fox in snow", "duration": "4"}
     "cursor",
     ["not-base64!", base64.b64encode(b"p=garbage").decode(), base64.b64encode(b"o=-5").decode()],
 )
-def test_forged_cursor_is_a_json_404_not_a_500(api_client: APIClient, cursor: str) -> None:
+def test_forged_cursor_is_a_field_level_400(api_client: APIClient, cursor: str) -> None:
     response = api_client.get("/api/v1/runs", {"cursor": cursor})
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    error = assert_error_shape(response, 400, "invalid_input")
+    assert list(error["fields"]) == ["cursor"]
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "101", "1000", "x", "1.5", "", "9" * 40])
+def test_limit_outside_1_to_100_is_a_field_level_400(api_client: APIClient, limit: str) -> None:
+    response = api_client.get("/api/v1/runs", {"limit": limit})
+    error = assert_error_shape(response, 400, "invalid_input")
+    assert list(error["fields"]) == ["limit"]
+
+
+def test_limit_inside_the_range_pages(api_client: APIClient) -> None:
+    for _ in range(3):
+        api_client.post("/api/v1/runs", RUN, format="json")
+    page = api_client.get("/api/v1/runs", {"limit": "2", "format": "json"})
+    assert page.status_code == 200
+    assert len(page.json()["results"]) == 2
+    assert api_client.get(page.json()["next"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/api/v1/runs"),
+        ("post", "/api/v1/runs"),
+        ("get", "/api/v1/runs/00000000-0000-0000-0000-000000000000"),
+        ("post", "/api/v1/runs/00000000-0000-0000-0000-000000000000/cancel"),
+        ("get", "/api/v1/usage"),
+        ("get", "/api/v1/prices/estimate"),
+        ("get", "/api/v1/limits"),
+    ],
+)
+def test_unknown_query_parameter_is_a_field_level_400(
+    api_client: APIClient, method: str, url: str
+) -> None:
+    body: dict[str, Any] = {"data": RUN, "format": "json"} if method == "post" else {}
+    response = getattr(api_client, method)(f"{url}?stauts=failed&format=json", **body)
+    error = assert_error_shape(response, 400, "invalid_input")
+    assert list(error["fields"]) == ["stauts"]
+    assert not Run.objects.exists()
+
+
+def test_documented_query_parameters_are_accepted(api_client: APIClient) -> None:
+    query = {
+        "status": "queued",
+        "end_user_id": "u",
+        "created_after": "2026-01-01T00:00:00Z",
+        "created_before": "2027-01-01T00:00:00Z",
+        "limit": "5",
+        "format": "json",
+    }
+    assert api_client.get("/api/v1/runs", query).status_code == 200
+
+
+def test_unknown_query_parameter_is_checked_after_authentication(db: None) -> None:
+    assert_error_shape(APIClient().get("/api/v1/runs", {"stauts": "x"}), 401)
 
 
 @pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+12:00"])

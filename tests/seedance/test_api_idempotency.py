@@ -217,10 +217,12 @@ def test_refused_body_does_not_consume_the_key(api_client: APIClient) -> None:
 
 
 # --- PostgreSQL: a repeat while the first is in flight ----------------------------------
+# SQLite serializes writers (IMMEDIATE transactions), so these races only exist, and are
+# only tested, on PostgreSQL.
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
-    reason="the in-flight refusal uses PostgreSQL advisory locks",
+    reason="parallel writers and the key's advisory lock need PostgreSQL",
 )
 
 
@@ -232,10 +234,10 @@ def _advisory_lock_id(tenant: Tenant, key: str) -> int:
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_repeat_while_lock_is_held_elsewhere_is_a_409(
-    api_client: APIClient, tenant: Tenant
+def test_repeat_still_blocked_after_the_wait_is_a_409(
+    api_client: APIClient, tenant: Tenant, settings: Any
 ) -> None:
-    assert connection.vendor == "postgresql"
+    settings.SEEDANCE = {**settings.SEEDANCE, "IDEMPOTENCY_WAIT_SECONDS": 0.2}
     held, release = threading.Event(), threading.Event()
 
     def hold_lock() -> None:
@@ -255,8 +257,11 @@ def test_repeat_while_lock_is_held_elsewhere_is_a_409(
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "idempotency_key_in_flight"
         assert not Run.objects.exists()
-        # Another key of the same tenant is not blocked.
+        # Another key of the same tenant is not blocked, and the wait left no lock timeout.
         assert post(api_client, key="another").status_code == 201
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            assert cursor.fetchone() == ("0",)
     finally:
         release.set()
         holder.join(10)
@@ -275,80 +280,122 @@ def block_in_first_request(**kwargs: Any) -> None:
         _in_flight["release"].wait(10)
 
 
+def _in_thread(target: Any) -> threading.Thread:
+    def run() -> None:
+        try:
+            target()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_repeat_while_first_request_is_in_flight_is_a_409(
-    issued_key: IssuedKey, settings: Any
+@pytest.mark.parametrize(
+    ("repeat_body", "expected"),
+    [(BODY, 201), ({"prompt": "another body"}, 422)],
+    ids=["same-body-replays", "other-body-is-422"],
+)
+def test_repeat_during_the_first_request_waits_for_its_answer(
+    issued_key: IssuedKey, settings: Any, repeat_body: dict[str, Any], expected: int
 ) -> None:
     settings.SEEDANCE = {
         **settings.SEEDANCE,
         "ADMISSION_HOOKS": [f"{__name__}.block_in_first_request"],
     }
-    first: dict[str, Any] = {}
-
-    def first_request() -> None:
-        try:
-            first["response"] = post(authed_client(issued_key.secret))
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=first_request)
-    _in_flight.update(thread=worker, entered=threading.Event(), release=threading.Event())
-    worker.start()
+    answers: dict[str, Any] = {}
+    entered, release = threading.Event(), threading.Event()
+    _in_flight.update(entered=entered, release=release)
+    first = _in_thread(lambda: answers.update(first=post(authed_client(issued_key.secret))))
+    _in_flight["thread"] = first
     try:
-        assert _in_flight["entered"].wait(10)
-        client = authed_client(issued_key.secret)
-        for body in (BODY, {"prompt": "another body"}):
-            repeat = post(client, body)
-            assert repeat.status_code == 409
-            error = repeat.json()["error"]
-            assert error["code"] == "idempotency_key_in_flight"
-            assert error["message"]
+        assert entered.wait(10)
+        repeat = _in_thread(
+            lambda: answers.update(repeat=post(authed_client(issued_key.secret), repeat_body))
+        )
+        repeat.join(0.5)
+        assert repeat.is_alive(), "the repeat answered before the first request committed"
     finally:
-        _in_flight["release"].set()
-        worker.join(10)
+        release.set()
+        first.join(10)
+        repeat.join(10)
         _in_flight.clear()
 
-    assert first["response"].status_code == 201
+    assert answers["first"].status_code == 201
+    assert "Idempotent-Replayed" not in answers["first"]
+    assert answers["repeat"].status_code == expected
+    if expected == 201:
+        assert answers["repeat"]["Idempotent-Replayed"] == "true"
+        assert answers["repeat"].json()["id"] == answers["first"].json()["id"]
+    else:
+        assert answers["repeat"].json()["error"]["code"] == "idempotency_key_reused"
     assert Run.objects.count() == 1
-    replay = post(authed_client(issued_key.secret))
-    assert replay.status_code == 201
-    assert replay["Idempotent-Replayed"] == "true"
-    assert replay.json()["id"] == first["response"].json()["id"]
+
+
+def _race(issued_key: IssuedKey, bodies: list[dict[str, Any]]) -> list[Any]:
+    barrier = threading.Barrier(len(bodies))
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def send(body: dict[str, Any]) -> None:
+        client = authed_client(issued_key.secret)
+        barrier.wait(10)
+        response = post(client, body)
+        with lock:
+            answers.append(response)
+
+    threads = [_in_thread(lambda body=body: send(body)) for body in bodies]
+    for thread in threads:
+        thread.join(60)
+    assert len(answers) == len(bodies)
+    return answers
 
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_repeats_make_exactly_one_run(issued_key: IssuedKey) -> None:
-    threads_count = 20
-    barrier = threading.Barrier(threads_count)
-    answers: list[Any] = []
-    lock = threading.Lock()
-
-    def send() -> None:
-        try:
-            client = authed_client(issued_key.secret)
-            barrier.wait(10)
-            response = post(client)
-            with lock:
-                answers.append(response)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert len(answers) == threads_count
+def test_parallel_identical_requests_make_one_run_and_all_answer_201(
+    issued_key: IssuedKey,
+) -> None:
+    answers = _race(issued_key, [BODY] * 20)
     assert Run.objects.count() == 1
     assert IdempotencyKey.objects.count() == 1
     run_id = str(Run.objects.get().pk)
-    assert {response.status_code for response in answers} <= {201, 409}
-    created = [response for response in answers if response.status_code == 201]
-    assert {response.json()["id"] for response in created} == {run_id}
-    assert sum("Idempotent-Replayed" not in response for response in created) == 1
+    assert [response.status_code for response in answers] == [201] * 20
+    assert {response.json()["id"] for response in answers} == {run_id}
+    replayed = [response.get("Idempotent-Replayed") for response in answers]
+    assert sorted(replayed, key=str) == [None] + ["true"] * 19
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_parallel_different_bodies_make_one_run_and_the_rest_are_422(
+    issued_key: IssuedKey,
+) -> None:
+    bodies = [{**BODY, "seed": seed} for seed in range(12)]
+    answers = _race(issued_key, bodies)
+    assert Run.objects.count() == 1
+    statuses = sorted(response.status_code for response in answers)
+    assert statuses == [201] + [422] * 11
     for response in answers:
-        if response.status_code == 409:
-            assert response.json()["error"]["code"] == "idempotency_key_in_flight"
+        if response.status_code == 422:
+            assert response.json()["error"]["code"] == "idempotency_key_reused"
+            assert set(response.json()["error"]) == {"code", "message", "fields"}
+    (created,) = [response for response in answers if response.status_code == 201]
+    assert created.json()["id"] == str(Run.objects.get().pk)
+    assert "Idempotent-Replayed" not in created
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_key_inserted_meanwhile_is_replayed_even_without_the_lock(
+    issued_key: IssuedKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique key row is the last word: a loser of the insert race answers the winner."""
+    monkeypatch.setattr("seedance.services.runs._lock_key_or_refuse", lambda tenant, key: None)
+    answers = _race(issued_key, [BODY] * 8)
+    assert [response.status_code for response in answers] == [201] * 8
+    assert Run.objects.count() == 1
+    assert {response.json()["id"] for response in answers} == {str(Run.objects.get().pk)}

@@ -537,14 +537,18 @@ def test_cursor_pages_keep_the_filters(api_client: APIClient, tenant: Tenant) ->
     assert sorted(flat) == sorted(str(run.pk) for run in wanted)
 
 
-def test_limit_is_capped_at_100(api_client: APIClient, tenant: Tenant) -> None:
+def test_limit_is_at_most_100(api_client: APIClient, tenant: Tenant) -> None:
     deadline = timezone.now() + timedelta(minutes=30)
     Run.objects.bulk_create(
         Run(tenant=tenant, prompt=f"p{n}", deadline_at=deadline) for n in range(105)
     )
-    body = api_client.get(f"{RUNS_URL}?limit=1000").json()
+    body = api_client.get(f"{RUNS_URL}?limit=100").json()
     assert len(body["results"]) == 100
     assert body["next"]
+    # Past the maximum is a 400 naming the field, not a silently smaller page.
+    refused = api_client.get(f"{RUNS_URL}?limit=1000")
+    assert refused.status_code == 400
+    assert list(refused.json()["error"]["fields"]) == ["limit"]
 
 
 def test_default_page_size_is_20(api_client: APIClient, tenant: Tenant) -> None:

@@ -290,3 +290,16 @@ def test_manage_needs_sign_in(client: Any) -> None:
     response = client.get(reverse("portal:keys"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("days", [str(2**31), "9" * 40, "36501"], ids=["int32", "huge", "past-max"])
+def test_retention_days_past_a_century_is_a_form_error(
+    admin_client: Any, tenant: Tenant, days: str
+) -> None:
+    response = admin_client.post(
+        reverse("portal:tenant-settings"), {"name": "Acme", "output_retention_days": days}
+    )
+    assert response.status_code == 200
+    assert "output_retention_days" in response.context["form"].errors
+    tenant.refresh_from_db()
+    assert tenant.output_retention_days is None
