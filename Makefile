@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo test lint test-sqlite test-postgres bench clean
+.PHONY: install demo serve test lint test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ install: $(STAMP)
 ## Everything up on SQLite with no environment: sandbox, worker, web server.
 demo: install
 	bash scripts/demo.sh
+
+## Production: gunicorn, the worker and the dispatcher, all from the environment
+## (README, "Serving"). Migrations are a release step, not part of this.
+serve: install
+	bash scripts/serve.sh
 
 ## The whole check: lint, types, migrations, then the suite on SQLite with the ORM broker
 ## and on PostgreSQL with the Redis broker.

@@ -327,9 +327,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Signed links and invitation tokens never reach a log line (config/access_log.py).
+    "filters": {"redact": {"()": "config.access_log.RedactingFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Replaces Django's default runserver handler, which has no redaction.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "httpx": {"level": "WARNING"},
         "stripe": {"level": "WARNING"},
         "django_q": {"level": env.str("Q_LOG_LEVEL", default="INFO")},

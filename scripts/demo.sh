@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The zero-set-up demo: SQLite, django-q2's ORM broker, the Runflow sandbox and the
 # loopback Stripe fake, all local.
-# Ctrl-C stops everything it started.
+# Ctrl-C (or SIGTERM) stops everything it started, within 10 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +21,7 @@ export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log
 mkdir -p "$LOG_DIR"
 
-pids=()
-stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
-trap stop INT TERM EXIT
+. scripts/processes.sh  # stop(): every child down within 10 s of a signal
 
 wait_for() {  # url, name
   for _ in $(seq 120); do

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,21 +16,22 @@ import pytest
 
 from tests.conftest import totp_code
 from tests.media import probe_mp4
+from tests.processes import (
+    Proc,
+    descendants,
+    enqueue_sleep,
+    free_port,
+    terminate_and_time,
+    wait_for_line,
+)
 from tests.seedance.accounts.servers import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = "Ctrl-C stops everything."
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[str]:
-    """Run scripts/demo.sh in a clean environment until it prints its banner."""
+def demo_environment(tmp_path: Path) -> dict[str, str]:
+    """A clean environment: no outside database or Redis, free ports, a scratch VAR_DIR."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -43,6 +43,13 @@ def demo(tmp_path: Path) -> Iterator[str]:
         SANDBOX_PORT=str(free_port()),
         STRIPE_FAKE_PORT=str(free_port()),
     )
+    return env
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[str]:
+    """Run scripts/demo.sh in a clean environment until it prints its banner."""
+    env = demo_environment(tmp_path)
     process = subprocess.Popen(
         ["bash", "scripts/demo.sh"],
         cwd=ROOT,
@@ -146,3 +153,34 @@ def test_printed_sign_ins_work_and_staff_open_the_admin_with_the_printed_totp_se
     done = staff.form_post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
     assert done.headers["location"] == "/admin/"
     assert staff.client.get("/admin/").status_code == 200
+
+
+def test_demo_stops_every_process_within_ten_seconds_of_sigterm_with_a_task_running(
+    tmp_path: Path,
+) -> None:
+    env = demo_environment(tmp_path)
+    banner = tmp_path / "banner.txt"
+    with banner.open("wb") as out:
+        script = subprocess.Popen(
+            ["bash", "scripts/demo.sh"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    tree: set[Proc] = set()
+    try:
+        wait_for_line(banner, READY_LINE, seconds=120)
+        wait_for_line(tmp_path / "log" / "worker.log", "Q Cluster", "running", seconds=30)
+        enqueue_sleep(env, 60)
+        wait_for_line(tmp_path / "log" / "worker.log", "processing", "time.sleep", seconds=20)
+        tree = descendants(script.pid)
+        commands = " ".join(proc.cmdline for proc in tree)
+        for started in ("stripe_fake", "runflow_sandbox", "qcluster", "runserver"):
+            assert started in commands, commands
+    finally:
+        elapsed, left = terminate_and_time(script, tree | descendants(script.pid))
+
+    assert not left, left
+    assert elapsed < 10, elapsed
