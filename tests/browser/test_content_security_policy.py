@@ -38,7 +38,7 @@ def visit(page: Any, url: str, seen: list[str], ready: str) -> None:
     response = page.goto(url)
     assert "default-src 'self'" in response.headers["content-security-policy"]
     page.wait_for_selector(ready)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     seen.extend(page.evaluate("window.__cspViolations"))
 
 
