@@ -8,6 +8,12 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: install demo serve test lint test-sqlite test-postgres bench clean
 
+# Settings refuse to load without SECRET_KEY when DEBUG is off: checks, tests and the bench
+# get a throwaway key made for this run (never a key from the repository or the shell).
+THROWAWAY_KEY := $(shell od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+test lint test-sqlite test-postgres bench: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
+test lint test-sqlite test-postgres bench: export SECRET_KEY_FALLBACKS :=
+
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

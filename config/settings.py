@@ -6,10 +6,13 @@ broker and the local Runflow sandbox.
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 # Lets typed generics such as ModelAdmin[Run] work at run time, not only under mypy.
 django_stubs_ext.monkeypatch()
@@ -21,9 +24,60 @@ VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-key-change-me-0123456789abcdef")
+
+
+def _secrets(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of secrets; "new, old" must not keep a space in " old"."""
+    return [secret.strip() for secret in env.list(name, default=default) if secret.strip()]
+
+
+# The key signs sessions, password resets and output links: a default known from this
+# repository would let anyone forge them, so without DEBUG there is none. Rotation: the new
+# key in SECRET_KEY, the old ones in SECRET_KEY_FALLBACKS until their signatures expire.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off it is required: generate one with "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'` and keep it."
+        )
+    SECRET_KEY = "django-insecure-debug-only-key-never-used-without-debug"  # noqa: S105
+SECRET_KEY_FALLBACKS = _secrets("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS in production (deploy/production.env.example); off by default for the local demo.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
+# Opt-in, and only behind a proxy that sets the header itself and strips a client's copy:
+# "HTTP_X_FORWARDED_PROTO,https". Trusted blindly, it lets any client claim HTTPS.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https."
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+# The operator's choice of what `check --deploy` may skip (security.W021: HSTS preload).
+SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+
+# One strict policy on every page, the demo's included: scripts and styles only from our
+# own origin (no inline script, style or handler), images also as data: URIs (allauth's
+# TOTP QR code), nothing framed, no plugins.
+SECURE_CSP: dict[str, Any] = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -48,6 +102,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,17 +220,29 @@ CACHES = {
         "KEY_PREFIX": CACHE_KEY_PREFIX,
     }
 }
-MAILERS = {
-    "default": {
-        "BACKEND": env.str(
-            "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-        )
-    }
-}
+
+
+def _mailer(url: str) -> dict[str, Any]:
+    """One MAILERS entry from a URL (django-environ's email_url): smtp+tls://user:pass@host:587."""
+    parsed = env.email_url_config(url)
+    mailer: dict[str, Any] = {"BACKEND": parsed["EMAIL_BACKEND"]}
+    if parsed["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        mailer["OPTIONS"] = {
+            "host": parsed["EMAIL_HOST"],
+            "port": parsed["EMAIL_PORT"],
+            "username": parsed["EMAIL_HOST_USER"] or None,
+            "password": parsed["EMAIL_HOST_PASSWORD"] or None,
+            "use_tls": bool(parsed.get("EMAIL_USE_TLS")),
+            "use_ssl": bool(parsed.get("EMAIL_USE_SSL")),
+            "timeout": env.int("EMAIL_TIMEOUT", default=10),
+        }
+    return mailer
+
+
+# The console is the demo's mailer; `check --deploy` warns when production still uses it.
+MAILERS = {"default": _mailer(env.str("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Seedance <noreply@localhost>")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["seedance.api.authentication.ApiKeyAuthentication"],
@@ -222,12 +289,6 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-
-
-def _secrets(name: str, default: list[str]) -> list[str]:
-    """A comma-separated list of secrets; "new, old" must not keep a space in " old"."""
-    return [secret.strip() for secret in env.list(name, default=default) if secret.strip()]
-
 
 RUNFLOW_BASE_URL = env.str("RUNFLOW_BASE_URL", default="http://127.0.0.1:8765/v1")
 # The sandbox's well-known key and secret are defaults only while Runflow is the local

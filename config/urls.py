@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from seedance.api import fallbacks
 
@@ -13,7 +13,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("seedance.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline one.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        name="swagger-ui",
+    ),
     path("accounts/", include("seedance.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("seedance.urls")),

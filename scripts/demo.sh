@@ -20,6 +20,15 @@ export BILLING_PAYMENT_METHOD_ALLOWANCE=${BILLING_PAYMENT_METHOD_ALLOWANCE:-5}
 export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log
 mkdir -p "$LOG_DIR"
+# The demo's own key, made on first start and kept: restarts keep everyone signed in.
+SECRET_KEY_FILE=$VAR_DIR/secret_key
+if [ -z "${SECRET_KEY:-}" ]; then
+  if [ ! -s "$SECRET_KEY_FILE" ]; then
+    (umask 077 && $PY -c 'import secrets; print(secrets.token_urlsafe(50))' >"$SECRET_KEY_FILE")
+  fi
+  SECRET_KEY=$(cat "$SECRET_KEY_FILE")
+fi
+export SECRET_KEY
 
 . scripts/processes.sh  # stop(): every child down within 10 s of a signal
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from seedance.conf import setting
@@ -93,6 +93,49 @@ def check_shared_cache(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -
                 "limits and throttles count in each process separately.",
                 hint="Use Redis (REDIS_URL) or django.core.cache.backends.db.DatabaseCache.",
                 id="seedance.W008",
+            )
+        ]
+    return []
+
+
+LOCAL_MAILERS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+)
+
+
+@register(Tags.security, deploy=True)
+def check_mail_is_sent(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """Sign-up, invitations and password resets need real mail: the console is the demo's."""
+    backend = getattr(settings, "MAILERS", {}).get("default", {}).get("BACKEND", "")
+    if backend in LOCAL_MAILERS:
+        return [
+            Warning(
+                f"Mail is not sent: the default mailer is {backend.rsplit('.', 2)[-2]}.",
+                hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587.",
+                id="seedance.W009",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_csp(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """The templates are written for a strict Content Security Policy; keep it enforced."""
+    policy = getattr(settings, "SECURE_CSP", {})
+    if (
+        "django.middleware.csp.ContentSecurityPolicyMiddleware" not in settings.MIDDLEWARE
+        or not policy.get("default-src")
+        or any("unsafe-inline" in str(value) for value in policy.get("script-src", []))
+    ):
+        return [
+            Warning(
+                "No strict Content Security Policy is enforced.",
+                hint="Keep ContentSecurityPolicyMiddleware and SECURE_CSP as config/settings.py "
+                "sets them.",
+                id="seedance.W010",
             )
         ]
     return []

@@ -35,7 +35,8 @@ def demo_environment(tmp_path: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "REDIS_URL") and not key.startswith("PYTEST")
+        if key not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")
+        and not key.startswith("PYTEST")
     }
     env.update(
         VAR_DIR=str(tmp_path),
@@ -136,6 +137,10 @@ def test_printed_sign_ins_work_and_staff_open_the_admin_with_the_printed_totp_se
     secret, kept_in, uri = totp.groups()
     assert Path(kept_in) == tmp_path / "demo-staff-totp.txt"
     assert Path(kept_in).read_text().splitlines() == [secret, uri]
+    # The demo made its own key and keeps it beside its database, readable by its owner only.
+    key_file = tmp_path / "secret_key"
+    assert len(key_file.read_text().strip()) >= 50
+    assert key_file.stat().st_mode & 0o077 == 0
 
     url = base.group(1).rstrip("/")
     person = Server(url, host=urlsplit(url).netloc)

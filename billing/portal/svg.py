@@ -40,7 +40,7 @@ def daily_bar_chart(
         format_html(
             '<svg id="{}" class="chart" viewBox="0 0 {} {}" width="100%" role="img" '
             'aria-label="{}" aria-labelledby="{}-title {}-desc" '
-            'preserveAspectRatio="xMidYMid meet" style="min-width:440px;display:block" '
+            'preserveAspectRatio="xMidYMid meet" '
             'xmlns="http://www.w3.org/2000/svg">',
             chart_id,
             WIDTH,

@@ -1,6 +1,6 @@
-/* Seedance Studio: the prompt's live character counter. No build step. */
+/* Seedance Studio: the portal's behaviour, no build step and no inline script (the CSP). */
 (function () {
-  function bind() {
+  function bindPromptCounter() {
     var prompt = document.getElementById("run-prompt");
     var counter = document.getElementById("prompt-counter");
     if (!prompt || !counter) return;
@@ -13,6 +13,11 @@
     prompt.addEventListener("input", update);
     update();
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", bind);
-  else bind();
+  // A form with data-confirm asks before it submits (what an onsubmit handler did).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", bindPromptCounter);
+  else bindPromptCounter();
 })();

@@ -82,7 +82,8 @@ def test_staff_approve_and_reject_held_runs_in_the_admin(
     page.wait_for_url(lambda url: url.endswith("/admin/"))
     page.goto(f"{live_server.url}/admin/seedance/run/?moderation=pending")
     page.wait_for_function(
-        "[...document.querySelectorAll('video.moderation-player')].every(v => v.readyState >= 1)"
+        "() => [...document.querySelectorAll('video.moderation-player')]"
+        ".every(v => v.readyState >= 1)"
     )
     screenshot(page, "moderation-queue")
 

@@ -43,10 +43,10 @@ def test_create_a_run_watch_it_finish_without_reloading_and_play_it(
     assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
 
     video = page.wait_for_selector("#run-video", timeout=30_000)
-    page.wait_for_function("document.querySelector('#run-video').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('#run-video').readyState >= 1")
     assert abs(page.evaluate("document.querySelector('#run-video').duration") - 4.0) < 0.2
     page.evaluate("v => { v.muted = true; return v.play(); }", video)
-    page.wait_for_function("document.querySelector('#run-video').currentTime > 0.3")
+    page.wait_for_function("() => document.querySelector('#run-video').currentTime > 0.3")
     assert page.locator("#run-download").get_attribute("href")
     screenshot(page, "run-page-with-player")
     assert Run.objects.get().created_by == person

@@ -5,6 +5,7 @@ billing's includes, in a process of its own (tests/seedance/standalone_probe.py)
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,11 @@ def probe() -> dict[str, Any]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "VAR_DIR": str(ROOT / "var" / "standalone")},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "VAR_DIR": str(ROOT / "var" / "standalone"),
+            "SECRET_KEY": os.environ["SECRET_KEY"],
+        },
         check=False,
     )
     assert done.returncode == 0, done.stderr
