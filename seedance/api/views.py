@@ -41,6 +41,9 @@ class RunCursorPagination(CursorPagination):
 
 
 class RunCollectionApi(APIView):
+    #: Counted against API_CREATE_RATE (seedance.api.throttling), not the read rate.
+    create_methods = ("POST",)
+
     @extend_schema(
         operation_id="runs_create",
         request=RunCreateInputSerializer,
