@@ -205,7 +205,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Behind a reverse proxy every client has the proxy's address: count the proxies that
 # append to X-Forwarded-For, or the limits per address lump everyone together.
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Seedance Studio")
 
@@ -251,6 +252,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["seedance.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "seedance.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["seedance.api.throttling.ApiKeyThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -348,6 +350,14 @@ SEEDANCE = {
     "SUPPORT_EMAIL": env.str("SEEDANCE_SUPPORT_EMAIL", default=""),
     # How long an invitation to join a tenant can be accepted.
     "INVITATION_TTL_SECONDS": env.int("SEEDANCE_INVITATION_TTL_SECONDS", default=7 * 24 * 3600),
+    # Per API key, counted across processes. A burst of creates beyond the first 60 in a
+    # minute is refused before anything is reserved; raise the read rate with a tenant's
+    # in-flight cap (20 runs polled every 2 s are 600 reads a minute).
+    "API_CREATE_RATE": env.str("SEEDANCE_API_CREATE_RATE", default="60/min"),
+    "API_READ_RATE": env.str("SEEDANCE_API_READ_RATE", default="600/min"),
+    # Requests with a bad key from one client address (behind TRUSTED_PROXY_COUNT proxies).
+    "API_AUTH_FAILURE_RATE": env.str("SEEDANCE_API_AUTH_FAILURE_RATE", default="20/min"),
+    "TRUSTED_PROXY_COUNT": TRUSTED_PROXY_COUNT,
     # Billing reserves each run against its tenant's caps; seedance never imports billing.
     "ADMISSION_HOOKS": env.list("SEEDANCE_ADMISSION_HOOKS", default=["billing.limits.admit_run"]),
 }

@@ -43,6 +43,13 @@ DEFAULTS: dict[str, Any] = {
     #: production.
     "OUTBOUND_LOOPBACK_HTTP": [],
     "INVITATION_TTL_SECONDS": 7 * 24 * 3600,
+    #: Per API key ("60/min", "20/5m"; "off": none): creates, and every other request.
+    "API_CREATE_RATE": "60/min",
+    "API_READ_RATE": "600/min",
+    #: Requests with a bad key per client address before they answer 429.
+    "API_AUTH_FAILURE_RATE": "20/min",
+    #: Proxies that append to X-Forwarded-For in front of the web server.
+    "TRUSTED_PROXY_COUNT": 0,
     #: Shown to a suspended tenant's members as whom to ask; empty: "the platform's support".
     "SUPPORT_EMAIL": "",
 }

@@ -1,5 +1,8 @@
 """``Authorization: Bearer <api key>`` → the key's tenant, on ``request.auth``.
 
+A bad key counts against its client address (seedance.api.throttling): past the limit the
+answer is 429 instead of 401, while valid keys from that address are still served.
+
 A suspended tenant's key is still identified (and its use recorded), then refused with
 403 ``tenant_suspended``, so its app can tell a suspension from a wrong or revoked key.
 """
@@ -11,6 +14,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from seedance.api.throttling import auth_failure_record
 from seedance.exceptions import TenantSuspended
 from seedance.models import ApiKey, Tenant
 from seedance.services.keys import api_key_authenticate
@@ -25,6 +29,13 @@ class ApiKeyAuthentication(BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        try:
+            return self._authenticate(request)
+        except exceptions.AuthenticationFailed:
+            auth_failure_record(request)
+            raise
+
+    def _authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
         header = get_authorization_header(request).split()
         if not header:
             return None

@@ -49,6 +49,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     if isinstance(exc, exceptions.ValidationError):
         response.data = error_body("invalid_input", "Invalid input.", _fields(exc.detail))
+    elif isinstance(exc, exceptions.Throttled) and exc.get_codes() == exc.default_code:
+        wait = response.get("Retry-After", "a few")
+        message = f"Too many requests for this API key: retry in {wait} seconds."
+        response.data = error_body("rate_limited", message)
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes()
         response.data = error_body(

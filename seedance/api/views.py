@@ -67,6 +67,9 @@ def _bad_cursor() -> ValidationError:
 
 
 class RunCollectionApi(ApiView):
+    #: Counted against API_CREATE_RATE (seedance.api.throttling), not the read rate.
+    create_methods = ("POST",)
+
     def allowed_query_params(self, request: Request) -> Collection[str]:
         if request.method == "POST":
             return ()

@@ -2,6 +2,7 @@
 
 from seedance.models.audit import AuditEntry
 from seedance.models.inbound import InboundDelivery, RejectedDelivery, RejectedDeliveryCount
+from seedance.models.ratelimit import RateCounter
 from seedance.models.runs import IdempotencyKey, ModerationDecision, OutputFile, Run
 from seedance.models.tenants import INVITATION_OPEN, ApiKey, Invitation, Membership, Person, Tenant
 
@@ -16,6 +17,7 @@ __all__ = [
     "ModerationDecision",
     "OutputFile",
     "Person",
+    "RateCounter",
     "RejectedDelivery",
     "RejectedDeliveryCount",
     "Run",
