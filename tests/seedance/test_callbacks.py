@@ -304,7 +304,7 @@ def test_callback_that_beats_the_create_answer_attaches_what_runflow_lists(
     assert deliver(run, payload).status_code == 200
     assert run.provider_run_id == payload["run_id"]
     assert run.status == RunStatus.SUCCEEDED
-    assert [r.url.path for r in runflow.requests][0] == "/v1/runs"
+    assert runflow.requests[0].url.path == "/v1/runs"
 
 
 def test_callback_naming_a_run_runflow_does_not_list_attaches_nothing(
@@ -431,3 +431,42 @@ def test_our_failure_while_recording_is_500_rolls_back_and_the_retry_wakes(
     run_refresh(submitted_run.pk)
     submitted_run.refresh_from_db()
     assert submitted_run.status == RunStatus.SUCCEEDED
+
+
+def test_terminal_callback_runflow_does_not_confirm_yet_books_a_recheck(
+    submitted_run: Run, deliver: Post, runflow: Runflow
+) -> None:
+    """Runflow's read can lag its callback: the run stays in progress and is asked again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    payload = callback_payload("callback_succeeded", submitted_run)
+    before = timezone.now()
+    deliver(submitted_run, payload, says={**payload, "status": "running", "output": None})
+    assert submitted_run.status == RunStatus.RUNNING
+    assert submitted_run.recheck_at is not None
+    assert submitted_run.recheck_at >= before + timedelta(seconds=5)
+
+    runflow.says(payload)
+    run_refresh(submitted_run.pk)
+    submitted_run.refresh_from_db()
+    assert (submitted_run.status, submitted_run.recheck_at) == (RunStatus.SUCCEEDED, None)
+
+
+def test_running_callback_books_no_recheck(submitted_run: Run, deliver: Post) -> None:
+    payload = callback_payload("callback_succeeded", submitted_run)
+    running = {**payload, "event": "run.running", "status": "running", "output": None}
+    deliver(submitted_run, running)
+    assert (submitted_run.status, submitted_run.recheck_at) == (RunStatus.RUNNING, None)
+
+
+def test_runflow_unreachable_after_a_callback_keeps_the_recheck(
+    submitted_run: Run, post_callback: Post, runflow: Runflow
+) -> None:
+    """No GET answer (here a 404 for an id Runflow does not show yet) drops nothing."""
+    post_callback(submitted_run.pk, callback_payload("callback_succeeded", submitted_run))
+    run_refresh(submitted_run.pk)
+    submitted_run.refresh_from_db()
+    assert submitted_run.status == RunStatus.RUNNING
+    assert submitted_run.recheck_at is not None

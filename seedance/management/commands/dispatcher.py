@@ -22,5 +22,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         self.stdout.write("Dispatcher running; SIGTERM or Ctrl-C stops it.")
+        self.stdout.flush()
         dispatch_forever(stop)
         self.stdout.write("Dispatcher stopped.")
