@@ -9,6 +9,7 @@ task for each; a lost task is found again when its booking falls due. Later sour
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -60,11 +61,17 @@ def dispatch_once(now: datetime | None = None) -> int:
     return enqueued
 
 
+#: A signal handler's ``stop.set()`` does not end a pending wait early, so wait in slices.
+STOP_CHECK_SECONDS = 0.1
+
+
 def dispatch_forever(stop: threading.Event) -> None:
-    """Tick until ``stop`` is set; a stop request ends the wait at once."""
+    """Tick until ``stop`` is set; a tick under way finishes, the wait after it does not."""
     tick = float(setting("DISPATCHER_TICK_SECONDS"))
     while not stop.is_set():
         close_old_connections()
+        next_tick = time.monotonic() + tick
         dispatch_once()
-        stop.wait(tick)
+        while not stop.is_set() and (left := next_tick - time.monotonic()) > 0:
+            stop.wait(min(left, STOP_CHECK_SECONDS))
     close_old_connections()

@@ -14,9 +14,11 @@ from django.utils import timezone
 from seedance import dispatcher
 from seedance.models import Run
 from seedance.queue import REFRESH_RUN
+from seedance.sandbox import SandboxServer
+from seedance.services.submission import run_submit
 from seedance.states import RunStatus
-from tests.factories import make_run
-from tests.fixtures.services import ROOT
+from tests.factories import callback_payload, make_run
+from tests.fixtures.services import ROOT, wait_for_run
 from tests.queue import queued_tasks
 
 
@@ -93,11 +95,45 @@ def test_dispatcher_command_exits_cleanly_within_a_second_of_a_signal(signum: in
     try:
         assert process.stdout is not None
         assert b"Dispatcher running" in process.stdout.readline()
+        time.sleep(0.3)  # into its first wait
         started = time.monotonic()
         process.send_signal(signum)
-        assert process.wait(timeout=5) == 0
+        assert b"Dispatcher stopped" in process.stdout.readline()
         assert time.monotonic() - started < 1.0
+        # The interpreter's own teardown follows; on a loaded machine it takes a moment.
+        assert process.wait(timeout=5) == 0
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def fast_recheck(settings: Any) -> None:
+    settings.SEEDANCE = {**settings.SEEDANCE, "CALLBACK_RECHECK_SECONDS": 0.5}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_terminal_callback_before_runflow_agrees_is_settled_by_the_dispatchers_rechecks(
+    tenant: Any,
+    fast_recheck: None,
+    sandbox: SandboxServer,
+    dispatcher: subprocess.Popen[bytes],
+    post_callback: Any,
+) -> None:
+    """Worker and dispatcher processes for real: the run's own callback is dropped, an
+    early terminal one comes while Runflow still renders, and the rechecks finish it."""
+    run = make_run(tenant, resolution="480p", duration="4")
+    sandbox.faults.set_for(str(run.pk), drop_callbacks=True, running_seconds=2.0)
+    run_submit(run.pk)
+    run.refresh_from_db()
+    assert run.provider_run_id is not None
+
+    assert post_callback(run.pk, callback_payload("callback_succeeded", run)).status_code == 200
+    run.refresh_from_db()
+    assert run.recheck_at is not None
+    assert sandbox.run(run.provider_run_id)["status_code"] != "succeeded"
+
+    assert wait_for_run(run, timeout=30).status == RunStatus.SUCCEEDED
+    assert run.recheck_at is None
+    assert run.outputs[0]["url"] == sandbox.run(run.provider_run_id)["output"]["outputs"][0]["url"]

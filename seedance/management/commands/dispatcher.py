@@ -25,3 +25,4 @@ class Command(BaseCommand):
         self.stdout.flush()
         dispatch_forever(stop)
         self.stdout.write("Dispatcher stopped.")
+        self.stdout.flush()
