@@ -322,6 +322,10 @@ SEEDANCE = {
     "RECONCILE_BATCH_SIZE": env.int("SEEDANCE_RECONCILE_BATCH_SIZE", default=200),
     "IDEMPOTENCY_TTL_SECONDS": env.int("SEEDANCE_IDEMPOTENCY_TTL", default=24 * 3600),
     "IDEMPOTENCY_WAIT_SECONDS": env.float("SEEDANCE_IDEMPOTENCY_WAIT_SECONDS", default=10.0),
+    # A callback is a wake-up: after a terminal one that Runflow's GET does not confirm yet,
+    # the dispatcher (waking every tick) asks Runflow again this often.
+    "CALLBACK_RECHECK_SECONDS": env.float("SEEDANCE_CALLBACK_RECHECK_SECONDS", default=5.0),
+    "DISPATCHER_TICK_SECONDS": env.float("SEEDANCE_DISPATCHER_TICK_SECONDS", default=1.0),
     # Hold videos Runflow did not check (nsfw_detected null) for review, like flagged ones.
     "HOLD_UNCHECKED": env.bool("SEEDANCE_HOLD_UNCHECKED", default=False),
     # Runflow charges for a video we reject; by default the tenant is billed for it too.

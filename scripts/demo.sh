@@ -61,6 +61,8 @@ $PY manage.py runflow_sandbox --host 127.0.0.1 --port "$SANDBOX_PORT" \
 pids+=($!)
 $PY manage.py qcluster >"$LOG_DIR/worker.log" 2>&1 &
 pids+=($!)
+$PY manage.py dispatcher >"$LOG_DIR/dispatcher.log" 2>&1 &
+pids+=($!)
 $PY manage.py runserver "127.0.0.1:$WEB_PORT" --noreload >"$LOG_DIR/web.log" 2>&1 &
 pids+=($!)
 
@@ -80,7 +82,7 @@ cat <<TXT
               $TOTP_URI
   API docs:   http://127.0.0.1:$WEB_PORT/api/docs/
   API key:    $KEY
-  Logs:       $LOG_DIR/{web,worker,sandbox,stripe}.log
+  Logs:       $LOG_DIR/{web,worker,dispatcher,sandbox,stripe}.log
 
   Create a run:
 

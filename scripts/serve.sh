@@ -19,6 +19,8 @@ $PY -m gunicorn --config python:config.gunicorn config.wsgi &
 pids+=($!)
 $PY manage.py qcluster &
 pids+=($!)
+$PY manage.py dispatcher &
+pids+=($!)
 
 wait -n "${pids[@]}" || true
 echo "serve: a process exited; stopping the others" >&2

@@ -1,4 +1,5 @@
-"""Runflow's inbound callbacks, on the signed-webhook base.
+"""Runflow's inbound callbacks, on the signed-webhook base: each is a wake-up, answered at
+once; what Runflow's GET then says is applied (``seedance.services.callbacks``).
 
 Whatever the sender sent, the answer is a 4xx, never a 500: 401 for a bad signature,
 400 for a body we cannot read, 404 for a run we do not know, 409 for a callback about

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "RECONCILE_QUEUED_AFTER_SECONDS": 30,
     "RECONCILE_POLL_AFTER_SECONDS": 20,
     "RECONCILE_BATCH_SIZE": 200,
+    #: After a terminal callback that Runflow's GET does not confirm yet, ask again this often.
+    "CALLBACK_RECHECK_SECONDS": 5.0,
+    #: How often ``manage.py dispatcher`` wakes to enqueue what is due.
+    "DISPATCHER_TICK_SECONDS": 1.0,
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
     #: How long a repeat waits for the first request with its key before a 409.
     "IDEMPOTENCY_WAIT_SECONDS": 10.0,

@@ -13,7 +13,8 @@ SUBMIT_RUN = "seedance.tasks.submit_run"
 RECONCILE_RUNS = "seedance.tasks.reconcile_runs"
 COPY_OUTPUTS = "seedance.tasks.copy_outputs"
 PURGE_OUTPUTS = "seedance.tasks.purge_outputs"
-TASK_PATHS = (SUBMIT_RUN, RECONCILE_RUNS, COPY_OUTPUTS, PURGE_OUTPUTS)
+REFRESH_RUN = "seedance.tasks.refresh_run"
+TASK_PATHS = (SUBMIT_RUN, RECONCILE_RUNS, COPY_OUTPUTS, PURGE_OUTPUTS, REFRESH_RUN)
 
 
 def enqueue_submit(run_id: UUID | str) -> None:
@@ -22,3 +23,8 @@ def enqueue_submit(run_id: UUID | str) -> None:
 
 def enqueue_copy(run_id: UUID | str) -> None:
     async_task(COPY_OUTPUTS, str(run_id), task_name=f"copy-{run_id}", group="seedance.copy")
+
+
+def enqueue_refresh(run_id: UUID | str) -> None:
+    """Ask Runflow about a run (after a callback woke it, or a recheck fell due)."""
+    async_task(REFRESH_RUN, str(run_id), task_name=f"refresh-{run_id}", group="seedance.refresh")

@@ -1,7 +1,7 @@
 """django-q2 entry points. Thin: each loads by id and calls one service; all are idempotent."""
 
 from seedance import outputs
-from seedance.services import reconcile, submission
+from seedance.services import callbacks, reconcile, submission
 
 
 def submit_run(run_id: str) -> None:
@@ -18,3 +18,7 @@ def copy_outputs(run_id: str) -> int:
 
 def purge_outputs() -> int:
     return outputs.outputs_purge_expired()
+
+
+def refresh_run(run_id: str) -> bool:
+    return callbacks.run_refresh(run_id)

@@ -25,7 +25,7 @@ from seedance.runflow.payloads import ProviderRun
 from seedance.signals import run_delivered, run_finished, run_undeliverable
 from seedance.states import Delivery, RunStatus, sources_of
 
-#: A failure Runflow gave no reason for (callbacks carry none); the reconciler reads it back.
+#: A failure Runflow gave no reason for; the reconciler asks again for one.
 PROVIDER_FAILED = "provider_failed"
 PROVIDER_CANCELED = "provider_canceled"
 NO_OUTPUT = "no_output"
@@ -105,6 +105,7 @@ def run_finish(run_id: Any, outcome: Outcome, *, only_if: Q | None = None) -> Ru
             "failure_code": outcome.failure_code,
             "failure_message": outcome.failure_message,
             "completed_at": outcome.completed_at or now,
+            "recheck_at": None,
         }
         if outcome.started_at and locked.started_at is None:
             values["started_at"] = outcome.started_at

@@ -178,11 +178,13 @@ def test_demo_stops_every_process_within_ten_seconds_of_sigterm_with_a_task_runn
     try:
         wait_for_line(banner, READY_LINE, seconds=120)
         wait_for_line(tmp_path / "log" / "worker.log", "Q Cluster", "running", seconds=30)
-        enqueue_sleep(env, 60)
+        # Tasks are signed with the demo's own key, which it made in its VAR_DIR.
+        demo_key = (tmp_path / "secret_key").read_text().strip()
+        enqueue_sleep({**env, "SECRET_KEY": demo_key}, 60)
         wait_for_line(tmp_path / "log" / "worker.log", "processing", "time.sleep", seconds=20)
         tree = descendants(script.pid)
         commands = " ".join(proc.cmdline for proc in tree)
-        for started in ("stripe_fake", "runflow_sandbox", "qcluster", "runserver"):
+        for started in ("stripe_fake", "runflow_sandbox", "qcluster", "dispatcher", "runserver"):
             assert started in commands, commands
     finally:
         elapsed, left = terminate_and_time(script, tree | descendants(script.pid))

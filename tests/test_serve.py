@@ -102,6 +102,7 @@ def test_serve_stops_every_process_within_ten_seconds_of_sigterm_with_a_task_run
 ) -> None:
     # qcluster: the cluster, its sentinel, pusher, monitor and 2 workers.
     assert _count(served.tree, "qcluster") >= 6, served.tree
+    assert _count(served.tree, "dispatcher") == 1, served.tree
     enqueue_sleep(served.env, 60)
     wait_for_line(served.log, "processing", "time.sleep", seconds=20)
     tree = descendants(served.script.pid)

@@ -11,6 +11,7 @@ class InboundDelivery(models.Model):
 
     class Outcome(models.TextChoices):
         APPLIED = "applied"
+        WOKE = "woke", "woke (Runflow's own answer is applied after)"
         DUPLICATE = "duplicate", "duplicate (changed nothing)"
         MISMATCH = "mismatch", "mismatch (addressed to another object)"
         IGNORED = "ignored"

@@ -86,6 +86,12 @@ class Run(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    recheck_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A terminal callback came but Runflow's GET still said in progress: "
+        "ask Runflow again from then on.",
+    )
 
     objects = TenantQuerySet.as_manager()
 
@@ -100,6 +106,11 @@ class Run(models.Model):
                 fields=["next_delivery_at"],
                 condition=Q(status=RunStatus.SUCCEEDED, delivery=Delivery.PENDING),
                 name="run_awaiting_delivery",
+            ),
+            models.Index(
+                fields=["recheck_at"],
+                condition=Q(recheck_at__isnull=False),
+                name="run_recheck_due",
             ),
             models.Index(
                 fields=["status", "created_at"],

@@ -243,15 +243,16 @@ def test_one_troubled_run_never_stops_the_pass(
     assert not Run.objects.get(pk=troubled.pk).is_terminal
 
 
-def test_failure_reason_missing_from_the_callback_is_read_back(
+def test_failure_reason_missing_from_the_callback_comes_from_runflows_get_at_once(
     tenant: Any, sandbox: SandboxServer, eager: None
 ) -> None:
+    """The callback carries no reason; the GET it wakes does, and the reconciler keeps it."""
     run = make_run(tenant, resolution="480p", duration="4")
     sandbox.faults.set_for(str(run.pk), fail=True, failure_code="CONTENT_POLICY")
     run_submit(run.pk)
     run.refresh_from_db()
     sandbox.wait_for(str(run.provider_run_id))
-    assert wait_for_run(run).failure_code == "provider_failed"
+    assert wait_for_run(run).failure_code == "CONTENT_POLICY"
     reconcile_runs()
     run.refresh_from_db()
     assert run.failure_code == "CONTENT_POLICY"
