@@ -28,6 +28,8 @@ STATUS_MAP: dict[str, str] = {
     "failed": RunStatus.FAILED,
     "canceled": RunStatus.CANCELED,
     "cancelled": RunStatus.CANCELED,
+    # Runflow's sample code treats it as terminal: a run that errored will not finish.
+    "errored": RunStatus.FAILED,
     # Multi-output runs only; a single-video run that partly succeeded produced its video.
     "partial_succeeded": RunStatus.SUCCEEDED,
 }
