@@ -1,5 +1,7 @@
-"""The only writers of a run's status and of its delivery.
+"""The only writers of a run's status, its claim and its delivery.
 
+A submission claims the run with a conditional UPDATE (once, even twice at once), gives
+the claim back when Runflow surely made nothing, or attaches Runflow's run id.
 ``run_finish`` is the one terminal transition. It holds on every database: the row is
 locked where the database can lock rows, and the UPDATE itself is conditional on the run
 still being in a status that may move, so two racing finishers leave exactly one winner.
@@ -7,77 +9,108 @@ A succeeded run's delivery moves once too, pending to delivered or to unavailabl
 same rule; the status itself never changes again.
 """
 
-from dataclasses import dataclass, field
+import logging
 from datetime import datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any
+from uuid import UUID
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from seedance import queue
 from seedance.delivery import next_attempt_at
-from seedance.models import OutputFile, Run
+from seedance.models import OutputFile, Run, Tenant
 from seedance.moderation import moderation_for
+from seedance.outcomes import TENANT_SUSPENDED, Outcome
 from seedance.runflow.payloads import ProviderRun
 from seedance.signals import run_delivered, run_finished, run_undeliverable
 from seedance.states import Delivery, RunStatus, sources_of
 
-#: A failure Runflow gave no reason for; the reconciler asks again for one.
-PROVIDER_FAILED = "provider_failed"
-PROVIDER_CANCELED = "provider_canceled"
-NO_OUTPUT = "no_output"
+logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a run ended with; built from Runflow's answer or by us (cancel, deadline)."""
+def run_claim(
+    run_id: UUID | str, *, stale_claim: datetime | None = None, upstream_checked: bool = False
+) -> Run | None:
+    """Take the run for submission; None if it is not ours to take.
 
-    status: str
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-    result_seed: int | None = None
-    nsfw_detected: bool | None = None
-    timing: dict[str, Any] | None = None
-    duration_ms: int | None = None
-    cost: Decimal | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    failure_code: str = ""
-    failure_message: str = ""
+    Without ``stale_claim`` only an unclaimed run is taken; with it, only a run still
+    holding exactly that claim (the reconciler taking over a submit that went silent).
+    A suspended tenant's run is never taken: it is canceled if it was never sent, or if
+    the caller looked it up by client_ref and Runflow has none (``upstream_checked``).
+    """
+    waiting = Q(status=RunStatus.QUEUED, provider_run_id__isnull=True)
+    waiting &= Q(claimed_at__isnull=True) if stale_claim is None else Q(claimed_at=stale_claim)
+    with transaction.atomic():
+        if _tenant_suspended_locked(run_id):
+            never_sent = Q() if upstream_checked else Q(submit_attempts=0)
+            run_cancel_for_suspension(run_id, only_if=waiting & never_sent)
+            return None
+        claimed = Run.objects.filter(waiting, pk=run_id).update(
+            claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1
+        )
+    return Run.objects.get(pk=run_id) if claimed else None
 
-    @classmethod
-    def from_provider(cls, provider_run: ProviderRun) -> "Outcome":
-        """Runflow's word, with two corrections: a "success" without a video is a failure
-        (we bill what we deliver), and a failure always carries a code."""
-        if provider_run.status == RunStatus.SUCCEEDED and not provider_run.outputs:
-            return cls(
-                status=RunStatus.FAILED,
-                duration_ms=provider_run.duration_ms,
-                cost=provider_run.cost,
-                completed_at=provider_run.completed_at,
-                failure_code=NO_OUTPUT,
-                failure_message="Runflow reported success but returned no video.",
+
+def run_release_claim(run: Run) -> None:
+    """Give the run back to the reconciler: Runflow surely has no run for it."""
+    Run.objects.filter(pk=run.pk, provider_run_id__isnull=True, claimed_at=run.claimed_at).update(
+        claimed_at=None
+    )
+
+
+def run_attach_provider(run_id: UUID | str, provider_run: ProviderRun) -> bool:
+    """Record Runflow's id for our run, then apply whatever state it reported.
+
+    False when the run already carries another provider id (or the id belongs to another
+    run): that provider run is not ours to apply.
+    """
+    try:
+        with transaction.atomic():
+            Run.objects.filter(
+                pk=run_id, provider_run_id__isnull=True, status__in=RunStatus.in_progress()
+            ).update(
+                provider_run_id=provider_run.id,
+                submitted_at=provider_run.created_at or timezone.now(),
+                claimed_at=Coalesce(F("claimed_at"), Value(timezone.now())),
             )
-        succeeded = provider_run.status == RunStatus.SUCCEEDED
-        fallback = (
-            PROVIDER_FAILED if provider_run.status == RunStatus.FAILED else "provider_canceled"
-        )
-        failure_code = "" if succeeded else provider_run.failure_code or fallback
-        return cls(
-            status=provider_run.status,
-            outputs=[_output_entry(o) for o in provider_run.outputs] if succeeded else [],
-            result_seed=provider_run.seed,
-            nsfw_detected=provider_run.nsfw_detected,
-            timing=provider_run.timing,
-            duration_ms=provider_run.duration_ms,
-            cost=provider_run.cost,
-            started_at=provider_run.started_at,
-            completed_at=provider_run.completed_at,
-            failure_code=failure_code,
-            failure_message=provider_run.failure_message if not succeeded else "",
-        )
+    except IntegrityError:
+        logger.error("Runflow run %s is already attached to another run", provider_run.id)
+        return False
+    if not Run.objects.filter(pk=run_id, provider_run_id=provider_run.id).exists():
+        logger.error("Run %s is not waiting for provider run %s", run_id, provider_run.id)
+        return False
+    run_apply_provider(run_id, provider_run)
+    return True
+
+
+def run_cancel_for_suspension(run_id: UUID | str, *, only_if: Q) -> Run | None:
+    """The one terminal transition, for a run its tenant's suspension stopped before it was
+    sent: canceled, its reservation released, never billed."""
+    return run_finish(
+        run_id,
+        Outcome(
+            status=RunStatus.CANCELED,
+            failure_code=TENANT_SUSPENDED,
+            failure_message="Canceled before submission: the tenant is suspended.",
+        ),
+        only_if=only_if,
+    )
+
+
+def _tenant_suspended_locked(run_id: UUID | str) -> bool:
+    """The run's tenant's suspension, read under the tenant row's lock (FOR NO KEY UPDATE:
+    it waits for a suspension being written; a run's insert never waits for it)."""
+    suspended_at = (
+        Tenant.objects.select_for_update(no_key=True, of=("self",))
+        .filter(runs__pk=run_id)
+        .values_list("suspended_at", flat=True)
+        .first()
+    )
+    return suspended_at is not None
 
 
 def run_finish(run_id: Any, outcome: Outcome, *, only_if: Q | None = None) -> Run | None:
@@ -206,14 +239,3 @@ def _move_delivery(run: Run, target: str, **values: Any) -> Run | None:
         pk=run.pk, status=RunStatus.SUCCEEDED, delivery=Delivery.PENDING
     ).update(delivery=target, next_delivery_at=None, **values)
     return Run.objects.get(pk=run.pk) if updated == 1 else None
-
-
-_OUTPUT_FIELDS = ("url", "type", "width", "height", "duration")
-
-
-def _output_entry(raw: dict[str, Any]) -> dict[str, Any]:
-    """Keep what we show and store of an artifact; the provider's extras stay upstream."""
-    entry = {name: raw.get(name) for name in _OUTPUT_FIELDS}
-    if "has_audio" in raw:
-        entry["has_audio"] = raw["has_audio"]
-    return entry

@@ -57,8 +57,9 @@ def finish_successfully(
     (unless ``delivered=False``) our copy of its output and the delivery it makes."""
     from decimal import Decimal
 
+    from seedance.outcomes import Outcome
     from seedance.states import RunStatus
-    from seedance.transitions import Outcome, run_finish
+    from seedance.transitions import run_finish
 
     finished = run_finish(
         run.pk,

@@ -24,9 +24,9 @@ from seedance.exceptions import RunflowError
 from seedance.models import InboundDelivery, Run
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.runflow.payloads import ProviderRun
-from seedance.services.submission import run_attach_provider, run_find_upstream
+from seedance.services.submission import run_find_upstream
 from seedance.states import RunStatus
-from seedance.transitions import run_apply_provider
+from seedance.transitions import run_apply_provider, run_attach_provider
 
 logger = logging.getLogger(__name__)
 

@@ -25,17 +25,17 @@ from django.utils import timezone
 from seedance.conf import setting, submit_worst_case_seconds
 from seedance.exceptions import RunflowError, RunflowNotFound
 from seedance.models import Run
+from seedance.outcomes import DEADLINE_EXCEEDED, PROVIDER_FAILED, Outcome
 from seedance.outputs import outputs_copy
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.services.runs import idempotency_keys_purge
-from seedance.services.submission import run_attach_provider, run_find_upstream, run_submit
+from seedance.services.submission import run_find_upstream, run_submit
 from seedance.signals import run_cost_recorded
 from seedance.states import Delivery, RunStatus
-from seedance.transitions import PROVIDER_FAILED, Outcome, run_apply_provider, run_finish
+from seedance.transitions import run_apply_provider, run_attach_provider, run_finish
 
 logger = logging.getLogger(__name__)
 
-DEADLINE_EXCEEDED = "deadline_exceeded"
 #: How long to keep asking Runflow for a finished run's cost or failure reason.
 DETAILS_BACKFILL_WINDOW = timedelta(days=2)
 

@@ -22,9 +22,10 @@ from seedance.exceptions import (
     TenantSuspended,
 )
 from seedance.models import IdempotencyKey, Run, Tenant
+from seedance.outcomes import Outcome
 from seedance.run_input import RunInput
 from seedance.states import RunStatus
-from seedance.transitions import Outcome, run_finish
+from seedance.transitions import run_finish
 
 
 def run_create(

@@ -3,7 +3,7 @@
 While suspended: its API keys answer 403 ``tenant_suspended`` (seedance.api.authentication),
 its portal pages show why (seedance.portal.access), its output links answer as for a file
 no longer available (seedance.outputs.file_for_token), and no run of it is sent to Runflow
-(seedance.services.submission.run_claim). Runs already sent finish, are copied and billed;
+(seedance.transitions.run_claim). Runs already sent finish, are copied and billed;
 runs never sent are canceled here. Tenant webhooks (not built yet) must check
 ``Tenant.is_suspended`` before each delivery attempt, as the output links do.
 """
@@ -17,8 +17,8 @@ from django.utils import timezone
 from seedance.audit import Action, Actor, audit_record
 from seedance.exceptions import TenantChangeRefused
 from seedance.models import Run, Tenant
-from seedance.services.submission import run_cancel_for_suspension
 from seedance.states import RunStatus
+from seedance.transitions import run_cancel_for_suspension
 
 #: Never claimed, never sent: canceling one discards nothing Runflow made. A run claimed
 #: and released earlier is left to the reconciler, which looks it up by client_ref first.

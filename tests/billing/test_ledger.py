@@ -17,6 +17,7 @@ from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
 from seedance.models import Run
+from seedance.outcomes import Outcome
 from seedance.outputs import outputs_copy
 from seedance.run_input import RunInput
 from seedance.sandbox import SandboxServer
@@ -24,7 +25,7 @@ from seedance.services.runs import run_create
 from seedance.services.submission import run_submit
 from seedance.signals import run_finished
 from seedance.states import Delivery, RunStatus
-from seedance.transitions import Outcome, run_finish, run_mark_undeliverable
+from seedance.transitions import run_finish, run_mark_undeliverable
 from tests.billing.factories import new_price
 from tests.factories import deliver, finish_successfully
 from tests.fixtures.services import wait_for_run

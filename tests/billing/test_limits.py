@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 
 from billing.models import EndUserLimit, RunCharge, TenantBilling
 from seedance.models import Run
+from seedance.outcomes import Outcome
 from seedance.states import RunStatus
-from seedance.transitions import Outcome, run_finish
+from seedance.transitions import run_finish
 
 RUN = {"prompt": "a heron in reeds", "duration": "5", "resolution": "720p"}
 RUN_COST = Decimal("1.2095")  # 5 s at 0.2419

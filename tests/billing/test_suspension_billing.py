@@ -17,11 +17,12 @@ from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
 from seedance.audit import Actor
 from seedance.models import AuditEntry, Membership, Run, Tenant
+from seedance.outcomes import TENANT_SUSPENDED
 from seedance.outputs import outputs_copy
 from seedance.run_input import RunInput
 from seedance.sandbox import SandboxServer
 from seedance.services.runs import run_create
-from seedance.services.submission import TENANT_SUSPENDED, run_submit
+from seedance.services.submission import run_submit
 from seedance.services.suspension import tenant_suspend
 from seedance.states import Delivery, RunStatus
 from tests.conftest import totp_enrol

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from seedance.models import Membership, ModerationDecision, OutputFile, Run, Tenant
+from seedance.outcomes import Outcome
 from seedance.states import RunStatus
-from seedance.transitions import Outcome, run_finish
+from seedance.transitions import run_finish
 from tests.conftest import totp_enrol
 from tests.factories import make_run
 

@@ -15,11 +15,12 @@ from rest_framework.test import APIClient
 
 from seedance.models import ModerationDecision, OutputFile, Run, Tenant
 from seedance.moderation import run_approve, run_reject
+from seedance.outcomes import Outcome
 from seedance.outputs import outputs_copy, signed_url
 from seedance.sandbox import SandboxServer
 from seedance.services.submission import run_submit
 from seedance.states import RunStatus
-from seedance.transitions import Outcome, run_finish
+from seedance.transitions import run_finish
 from tests.factories import finish_successfully, make_run
 from tests.seedance.conftest import wait_for_run
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from seedance.conf import submit_worst_case_seconds
 from seedance.models import Run
+from seedance.outcomes import DEADLINE_EXCEEDED
 from seedance.runflow.client import RunflowClient
 from seedance.sandbox import SandboxServer
-from seedance.services.reconcile import DEADLINE_EXCEEDED, ReconcileReport, reconcile_runs
+from seedance.services.reconcile import ReconcileReport, reconcile_runs
 from seedance.services.submission import run_submit
 from seedance.states import RunStatus
 from tests.factories import make_run

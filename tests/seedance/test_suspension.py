@@ -14,10 +14,11 @@ from django.utils import timezone
 from seedance.audit import Actor
 from seedance.exceptions import TenantChangeRefused
 from seedance.models import AuditEntry, OutputFile, Run, Tenant
+from seedance.outcomes import TENANT_SUSPENDED
 from seedance.outputs import signed_url
 from seedance.sandbox import SandboxServer
 from seedance.services.reconcile import reconcile_runs
-from seedance.services.submission import TENANT_SUSPENDED, run_submit
+from seedance.services.submission import run_submit
 from seedance.services.suspension import tenant_resume, tenant_suspend
 from seedance.states import RunStatus
 from tests.factories import deliver, finish_successfully, make_run

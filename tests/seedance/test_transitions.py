@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from seedance.delivery import next_attempt_at
 from seedance.models import Run
+from seedance.outcomes import Outcome
 from seedance.signals import run_delivered, run_finished, run_undeliverable
 from seedance.states import TRANSITIONS, Delivery, RunStatus
 from seedance.transitions import (
-    Outcome,
     run_claim_delivery_attempt,
     run_finish,
     run_mark_delivered,
