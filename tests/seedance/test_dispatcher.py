@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from django_q.models import Schedule
 
 from seedance import dispatcher
 from seedance.models import Run
-from seedance.queue import REFRESH_RUN
+from seedance.queue import RECONCILE_RUNS, REFRESH_RUN
 from seedance.sandbox import SandboxServer
 from seedance.services.submission import run_submit
 from seedance.states import RunStatus
@@ -122,7 +123,9 @@ def test_terminal_callback_before_runflow_agrees_is_settled_by_the_dispatchers_r
     post_callback: Any,
 ) -> None:
     """Worker and dispatcher processes for real: the run's own callback is dropped, an
-    early terminal one comes while Runflow still renders, and the rechecks finish it."""
+    early terminal one comes while Runflow still renders, and the rechecks finish it.
+    The reconciler's schedule is removed first, so only the dispatcher can have finished it."""
+    Schedule.objects.filter(func=RECONCILE_RUNS).delete()
     run = make_run(tenant, resolution="480p", duration="4")
     sandbox.faults.set_for(str(run.pk), drop_callbacks=True, running_seconds=2.0)
     run_submit(run.pk)

@@ -108,6 +108,24 @@ def test_forged_token_is_404(tenant: Tenant, sandbox: SandboxServer) -> None:
     assert Client().get(signed_url(record)[:-3] + "xyz/").status_code == 404
 
 
+def test_a_link_signed_before_a_key_rotation_serves_while_the_old_key_is_a_fallback(
+    tenant: Tenant, sandbox: SandboxServer, settings: Any
+) -> None:
+    run = succeeded_run(tenant)
+    outputs_copy(run.pk)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "old-key-" + "a" * 50, []
+    link = signed_url(OutputFile.objects.get(run=run))
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = (
+        "new-key-" + "b" * 50,
+        ["old-key-" + "a" * 50],
+    )
+    assert Client().get(link).status_code == 200
+
+    settings.SECRET_KEY_FALLBACKS = []
+    assert Client().get(link).status_code == 404
+
+
 def test_expired_token_is_404(tenant: Tenant, sandbox: SandboxServer, settings: Any) -> None:
     run = succeeded_run(tenant)
     outputs_copy(run.pk)
