@@ -10,8 +10,12 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 . scripts/processes.sh
 
+$PY manage.py check >/dev/null || {
+  echo "serve: the settings or the system checks refuse to start (above)" >&2
+  exit 1
+}
 $PY manage.py migrate --check >/dev/null || {
-  echo "serve: unapplied migrations (or bad settings, above); run manage.py migrate first" >&2
+  echo "serve: unapplied migrations; run manage.py migrate first" >&2
   exit 1
 }
 

@@ -1,4 +1,4 @@
-"""scripts/serve.sh, for real: gunicorn, the worker, a clean stop, and no token in the logs."""
+"""``make serve``, for real: gunicorn, the worker, a clean stop, and no token in the logs."""
 
 import os
 import subprocess
@@ -69,7 +69,8 @@ def _count(tree: set[Proc], name: str) -> int:
 
 @pytest.fixture(params=BROKERS)
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
-    """serve.sh up (after the release step it leaves to the operator), its tree recorded."""
+    """``make serve`` up (after the release step it leaves to the operator), its tree recorded;
+    stopping signals make itself, which passes SIGTERM on to the script."""
     env = _environment(tmp_path, request.param)
     python = str(ROOT / ".venv/bin/python")
     for step in (["migrate", "--noinput"], ["createcachetable"]):
@@ -77,7 +78,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Served]:
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         script = subprocess.Popen(
-            ["bash", "scripts/serve.sh"],
+            ["make", "-s", "serve"],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -130,3 +131,17 @@ def test_access_log_shows_a_signed_links_token_redacted(served: Served) -> None:
     assert token not in log
     assert "cs_secret_1" not in log
     assert '"GET /files/[redacted]/?token=[redacted]&session_id=[redacted] HTTP/1.1" 404' in log
+
+
+def test_make_serve_without_debug_refuses_to_start_without_a_secret_key_naming_it(
+    tmp_path: Path,
+) -> None:
+    dropped = ("SECRET_KEY", "DJANGO_SETTINGS_MODULE")  # the suite's settings bring a key
+    env = {k: v for k, v in _environment(tmp_path, "orm").items() if k not in dropped}
+    env["DEBUG"] = "0"
+    done = subprocess.run(
+        ["make", "-s", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "SECRET_KEY is not set" in done.stderr
+    assert "unapplied migrations" not in done.stderr
