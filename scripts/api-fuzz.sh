@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=.venv/bin/python
-FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-25}
-FUZZ_SEED=${FUZZ_SEED:-}
+FUZZ_MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-20}
+# A fixed seed by default, so CI answers the same each time; FUZZ_SEED=random explores.
+FUZZ_SEED=${FUZZ_SEED:-1}
 FUZZ_DIR=$(mktemp -d "${TMPDIR:-/tmp}/seedance-fuzz.XXXXXX")
 REPORT_DIR=${FUZZ_REPORT_DIR:-artifacts/api-fuzz}
 
@@ -70,6 +71,6 @@ mkdir -p "$REPORT_DIR"
 # Every default check is on; schemathesis.toml names what counts as expected.
 .venv/bin/schemathesis --config-file schemathesis.toml run "$BASE_URL/api/schema/" \
   --header "Authorization: Bearer $KEY" \
-  --max-examples "$FUZZ_MAX_EXAMPLES" ${FUZZ_SEED:+--seed "$FUZZ_SEED"} \
+  --max-examples "$FUZZ_MAX_EXAMPLES" $([ "$FUZZ_SEED" = random ] || echo --seed "$FUZZ_SEED") \
   --workers 2 --no-color \
   --report junit --report-dir "$REPORT_DIR"
