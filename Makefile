@@ -6,13 +6,13 @@ STAMP  := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve test lint test-sqlite test-postgres bench clean
+.PHONY: install demo serve test lint fuzz-api test-sqlite test-postgres bench clean
 
 # Settings refuse to load without SECRET_KEY when DEBUG is off: checks, tests and the bench
 # get a throwaway key made for this run (never a key from the repository or the shell).
 THROWAWAY_KEY := $(shell od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-test lint test-sqlite test-postgres bench: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
-test lint test-sqlite test-postgres bench: export SECRET_KEY_FALLBACKS :=
+test lint fuzz-api test-sqlite test-postgres bench: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
+test lint fuzz-api test-sqlite test-postgres bench: export SECRET_KEY_FALLBACKS :=
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,10 @@ demo: install
 serve: install
 	bash scripts/serve.sh
 
-## The whole check: lint, types, migrations, then the suite on SQLite with the ORM broker
-## and on PostgreSQL with the Redis broker.
-test: install lint test-sqlite test-postgres
+## The whole check: lint, types, migrations, the API against its OpenAPI document
+## (schemathesis), then the suite on SQLite with the ORM broker and on PostgreSQL with
+## the Redis broker.
+test: install lint fuzz-api test-sqlite test-postgres
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -41,6 +42,10 @@ lint: install
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check --fail-level WARNING
+
+## schemathesis against the served schema, on a stack of its own (scripts/api-fuzz.sh).
+fuzz-api: install
+	bash scripts/api-fuzz.sh
 
 test-sqlite: install
 	env -u REDIS_URL -u DATABASE_URL $(VENV)/bin/pytest -n 2 --dist loadfile -q
@@ -54,4 +59,4 @@ bench: install
 	$(PY) bench/meter_push.py
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .schemathesis

@@ -250,7 +250,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["seedance.api.parsers.BoundedJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "seedance.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "seedance.api.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["seedance.api.throttling.ApiKeyThrottle"],
     "UNAUTHENTICATED_USER": None,
@@ -264,6 +264,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice labels are ours (``R16 9``); the values are the documented contract.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")

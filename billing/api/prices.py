@@ -60,11 +60,17 @@ class PriceEstimateApi(ApiView):
 
     @extend_schema(
         operation_id="prices_estimate",
+        summary="Estimate a run's price",
+        description=(
+            "What a run with these inputs bills, at this tenant's price; `auto` duration "
+            "shows the 4 to 15 s range. USD amounts are strings with six decimals."
+        ),
         parameters=[EstimateQuerySerializer],
         responses={200: EstimateSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = EstimateQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads a blank form value as absent, so ``?resolution=`` passed.
+        query = EstimateQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         estimate = price_estimate(tenant=tenant_of(request), **query.validated_data)
         return Response(EstimateSerializer(estimate).data)
@@ -75,7 +81,16 @@ class LimitsApi(ApiView):
 
     @extend_schema(
         operation_id="limits_retrieve",
-        parameters=[OpenApiParameter("end_user_id", OpenApiTypes.STR)],
+        summary="Get spend and caps",
+        description=(
+            "This UTC month's spend and what remains under the tenant's caps, and under an "
+            "end user's with `end_user_id`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "end_user_id", OpenApiTypes.STR, description="Also show this end user's cap."
+            )
+        ],
         responses={200: LimitsSerializer},
     )
     def get(self, request: Request) -> Response:

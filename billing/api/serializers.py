@@ -5,7 +5,6 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,7 +14,7 @@ from billing.selectors import GROUP_BY_CHOICES
 MAX_RANGE = timedelta(days=366)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]})
 class IsoMomentField(serializers.Field[datetime, str, str, Any]):
     """An ISO date (midnight UTC) or datetime; a naive one is taken as UTC."""
 

@@ -19,9 +19,17 @@ class UsageApi(ApiView):
 
     @extend_schema(
         operation_id="usage_retrieve",
+        summary="Get usage",
+        description=(
+            "Billed seconds, amount and runs from the ledger between `from` and `to` "
+            "(at most 366 days), grouped by day, resolution or end user; `format=csv` "
+            "answers a CSV file."
+        ),
         parameters=[
             UsageQuerySerializer,
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+            OpenApiParameter(
+                "format", OpenApiTypes.STR, enum=["json", "csv"], description="Default `json`."
+            ),
         ],
         responses={
             (200, "application/json"): UsageSerializer,
@@ -29,7 +37,8 @@ class UsageApi(ApiView):
         },
     )
     def get(self, request: Request) -> Response:
-        query = UsageQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads a blank form value as absent, so ``?group_by=`` passed.
+        query = UsageQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         summary = usage_summary(tenant=tenant_of(request), **query.validated_data)
         return Response(UsageSerializer(summary).data)

@@ -6,6 +6,7 @@ A misspelt filter (``?stauts=failed``) silently ignored would answer the wrong l
 from collections.abc import Collection
 from typing import Any, ClassVar
 
+from django.http import Http404
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -13,11 +14,22 @@ from rest_framework.views import APIView
 
 
 class ApiView(APIView):
+    #: No OPTIONS: DRF's answer describes the view from its docstring (ours, not the
+    #: tenants'), and the OpenAPI document is where the API describes itself.
+    http_method_names = [m for m in APIView.http_method_names if m != "options"]
     #: The query parameters this view reads, besides DRF's ``format``.
     query_params: ClassVar[Collection[str]] = ()
 
     def allowed_query_params(self, request: Request) -> Collection[str]:
         return self.query_params
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        """An unknown ``?format=`` is a bad value (400), not a missing page (DRF's 404)."""
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            formats = ", ".join(renderer.format for renderer in self.get_renderers())
+            raise ValidationError({"format": [f"One of: {formats}."]}) from None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """After authentication and throttles: a stranger learns nothing from a 400."""

@@ -15,6 +15,9 @@ class UtcIsoDateTimeField(IsoDateTimeField):
     """An ISO 8601 moment that also exists in UTC (year 1 at +12:00 does not)."""
 
     def clean(self, value: Any) -> datetime | None:
+        if value == "":
+            # Blank is not "no filter": ``?created_before=`` is a client's bug, not a wish.
+            raise forms.ValidationError("Must not be blank; leave the parameter out instead.")
         moment: datetime | None = super().clean(value)
         if moment is not None:
             try:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,6 +13,12 @@ from seedance.outputs import output_links
 from seedance.public_status import shown
 from seedance.run_input import ASPECT_RATIOS, DURATIONS, RESOLUTIONS, SEED_LIMIT
 from seedance.states import RunStatus
+
+#: Some character Python's ``str.strip()`` keeps: the run input's "not blank", in a regex
+#: both JSON Schema (ECMA) and Python read alike (their ``\s`` differ).
+NOT_BLANK_PATTERN = (
+    r"[^\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
 
 
 class RunCreateInputSerializer(serializers.Serializer[Any]):
@@ -24,12 +31,18 @@ class RunCreateInputSerializer(serializers.Serializer[Any]):
     seed = serializers.IntegerField(
         min_value=0, max_value=SEED_LIMIT - 1, required=False, allow_null=True
     )
-    metadata = serializers.DictField(required=False, help_text="Your JSON, up to 16 KiB.")
+    metadata = serializers.DictField(
+        required=False, allow_null=True, help_text="Your JSON, up to 16 KiB; null is {}."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """The documented limits are the configured ones, read when the schema is built."""
         super().__init__(*args, **kwargs)
-        self.fields["prompt"] = serializers.CharField(max_length=int(setting("PROMPT_MAX_CHARS")))
+        self.fields["prompt"] = serializers.CharField(
+            max_length=int(setting("PROMPT_MAX_CHARS")),
+            validators=[RegexValidator(NOT_BLANK_PATTERN)],
+            help_text="What the video shows; not only whitespace.",
+        )
         self.fields["end_user_id"] = serializers.CharField(
             max_length=int(setting("END_USER_ID_MAX_CHARS")),
             required=False,
@@ -85,6 +98,11 @@ def _absolute(request: Any, path: str | None) -> str | None:
 class RunSerializer(serializers.ModelSerializer[Run]):
     """A run as the tenant sees it: its shown status (``seedance.public_status``), so
     `succeeded` always comes with a URL to fetch, unless moderation withholds the video."""
+
+    openapi_description = (
+        "A run. `succeeded` always comes with outputs to fetch, unless moderation withholds "
+        "the video (`output.withheld`)."
+    )
 
     status = serializers.SerializerMethodField()
     output = serializers.SerializerMethodField()
@@ -149,6 +167,8 @@ class RunSerializer(serializers.ModelSerializer[Run]):
 
 class RunPageSerializer(serializers.Serializer[Any]):
     """One page of the cursor-paginated run list (documents the answer's shape)."""
+
+    openapi_description = "One page of runs, newest first."
 
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -17,11 +17,18 @@ from seedance import selectors
 from seedance.api.authentication import tenant_of
 from seedance.api.base import ApiView
 from seedance.api.filters import RunFilter
-from seedance.api.serializers import RunCreateInputSerializer, RunPageSerializer, RunSerializer
+from seedance.api.schema import error_response
+from seedance.api.serializers import (
+    NOT_BLANK_PATTERN,
+    RunCreateInputSerializer,
+    RunPageSerializer,
+    RunSerializer,
+)
 from seedance.exceptions import InvalidRunInput
 from seedance.models import Run
 from seedance.run_input import parse_run_input
 from seedance.services.runs import run_cancel, run_create
+from seedance.states import RunStatus
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_CHARS = 255
@@ -77,10 +84,52 @@ class RunCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="runs_create",
+        summary="Create a run",
+        description=(
+            "Queues a text-to-video run. The answer is the run, `queued`; follow it with "
+            "`GET /api/v1/runs/{id}`. A repeat with the same `Idempotency-Key` (kept 24 h) "
+            "answers the first run, with `Idempotent-Replayed: true`."
+        ),
         request=RunCreateInputSerializer,
-        responses={201: RunSerializer},
+        responses={
+            201: OpenApiResponse(RunSerializer, description="The run, created or replayed."),
+            402: error_response(
+                "Over a monthly spend cap (`tenant_monthly_spend_cap`, "
+                "`end_user_monthly_spend_cap`), a card is needed "
+                "(`payment_method_required`), or the subscription is past due."
+            ),
+            409: error_response(
+                "A request with this `Idempotency-Key` is still being handled; retry shortly."
+            ),
+            422: error_response("This `Idempotency-Key` was used with another body."),
+            429: error_response(
+                "Too many requests (`rate_limited`, `authentication_rate_limited`) or runs in "
+                "flight (`tenant_concurrency_cap`). Retry after `Retry-After` seconds."
+            ),
+        },
         parameters=[
-            OpenApiParameter(IDEMPOTENCY_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER)
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": IDEMPOTENCY_KEY_MAX_CHARS,
+                    "pattern": NOT_BLANK_PATTERN,
+                },
+                OpenApiParameter.HEADER,
+                description=(
+                    f"1 to {IDEMPOTENCY_KEY_MAX_CHARS} printable characters, unique per "
+                    "create you mean; a retry sends the same one."
+                ),
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                enum=["true"],
+                response=[201],
+                description="Set when the answer is an earlier create's run.",
+            ),
         ],
     )
     def post(self, request: Request) -> Response:
@@ -99,13 +148,34 @@ class RunCollectionApi(ApiView):
 
     @extend_schema(
         operation_id="runs_list",
+        summary="List runs",
+        description=(
+            "The tenant's runs, newest first, a page at a time: follow `next` and "
+            "`previous` as they are."
+        ),
         parameters=[
-            OpenApiParameter("status", OpenApiTypes.STR, many=True),
-            OpenApiParameter("end_user_id", OpenApiTypes.STR),
-            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
-            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
-            OpenApiParameter("limit", OpenApiTypes.INT),
-            OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                many=True,
+                enum=RunStatus.values,
+                description="Only runs in these statuses.",
+            ),
+            OpenApiParameter("end_user_id", OpenApiTypes.STR, description="Only this end user's."),
+            OpenApiParameter(
+                "created_after", OpenApiTypes.DATETIME, description="Created at or after."
+            ),
+            OpenApiParameter(
+                "created_before", OpenApiTypes.DATETIME, description="Created before."
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": RunCursorPagination.max_page_size},
+                description="Runs per page (default 20).",
+            ),
+            OpenApiParameter(
+                "cursor", OpenApiTypes.STR, description="From a page's `next` or `previous` link."
+            ),
         ],
         responses={200: RunPageSerializer},
     )
@@ -123,14 +193,37 @@ class RunCollectionApi(ApiView):
 
 
 class RunDetailApi(ApiView):
-    @extend_schema(operation_id="runs_retrieve", responses={200: RunSerializer})
+    @extend_schema(
+        operation_id="runs_retrieve",
+        summary="Get a run",
+        description=(
+            "The run's status and, once `succeeded`, its outputs behind signed links; "
+            "`failure` says why a run failed."
+        ),
+        responses={200: RunSerializer},
+    )
     def get(self, request: Request, run_id: str) -> Response:
         run = selectors.run_get(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
         return Response(RunSerializer(run, context={"request": request}).data)
 
 
 class RunCancelApi(ApiView):
-    @extend_schema(operation_id="runs_cancel", request=None, responses={200: RunSerializer})
+    @extend_schema(
+        operation_id="runs_cancel",
+        summary="Cancel a run",
+        description=(
+            "Cancels a run not yet sent for generation; it is never billed. A canceled run "
+            "answers as it is."
+        ),
+        request=None,
+        responses={
+            200: RunSerializer,
+            409: error_response(
+                "The run already finished, or is in generation (`run_not_cancelable`): "
+                "it finishes and is billed only if it succeeds."
+            ),
+        },
+    )
     def post(self, request: Request, run_id: str) -> Response:
         tenant = tenant_of(request)
         run = run_cancel(tenant=tenant, run_id=_uuid_or_404(run_id))

@@ -33,10 +33,15 @@ def test_estimate_equals_what_the_ledger_bills(tenant: Any, api_client: APIClien
     assert UsageRecord.objects.get(run=run).amount == Decimal(estimate["max_amount"])
 
 
-def test_bad_estimate_query_is_a_field_level_400(api_client: APIClient) -> None:
-    response = api_client.get("/api/v1/prices/estimate", {"resolution": "1080p"})
+@pytest.mark.parametrize(
+    "query", [{"resolution": "1080p"}, {"resolution": ""}, {"duration": ""}], ids=str
+)
+def test_bad_estimate_query_is_a_field_level_400(
+    api_client: APIClient, query: dict[str, str]
+) -> None:
+    response = api_client.get("/api/v1/prices/estimate", query)
     assert response.status_code == 400
-    assert "resolution" in response.json()["error"]["fields"]
+    assert list(response.json()["error"]["fields"]) == list(query)
 
 
 def test_limits_show_spend_and_what_remains(tenant: Any, api_client: APIClient) -> None:

@@ -191,6 +191,10 @@ def test_a_range_of_exactly_366_days_is_allowed(api_client: APIClient) -> None:
         ({"from": "2024-01-01", "to": "2025-01-01T00:00:01"}, "to"),
         ({"from": "2099-01-01"}, "to"),
         ({"end_user_id": "x" * 256}, "end_user_id"),
+        # Blank is not "the default": DRF would read a blank form value as absent.
+        ({"group_by": ""}, "group_by"),
+        ({"from": ""}, "from"),
+        ({"to": ""}, "to"),
     ],
 )
 def test_bad_query_is_a_field_level_400(

@@ -62,6 +62,50 @@ def test_unknown_query_parameter_is_a_field_level_400(
     assert not Run.objects.exists()
 
 
+API_OPERATIONS = [
+    ("get", "/api/v1/runs"),
+    ("post", "/api/v1/runs"),
+    ("get", "/api/v1/runs/00000000-0000-0000-0000-000000000000"),
+    ("post", "/api/v1/runs/00000000-0000-0000-0000-000000000000/cancel"),
+    ("get", "/api/v1/usage"),
+    ("get", "/api/v1/prices/estimate"),
+    ("get", "/api/v1/limits"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), API_OPERATIONS)
+def test_unknown_format_is_a_field_level_400_not_a_404(
+    api_client: APIClient, method: str, url: str
+) -> None:
+    body: dict[str, Any] = {"data": json.dumps(RUN), "content_type": "application/json"}
+    response = getattr(api_client, method)(
+        f"{url}?format=AAA", **(body if method == "post" else {})
+    )
+    error = assert_error_shape(response, 400, "invalid_input")
+    assert list(error["fields"]) == ["format"]
+    assert not Run.objects.exists()
+
+
+@pytest.mark.parametrize("url", sorted({url for _, url in API_OPERATIONS}))
+def test_options_is_not_an_api_method(api_client: APIClient, url: str) -> None:
+    """DRF's OPTIONS answer describes a view from its docstring, a note to us."""
+    response = api_client.options(url)
+    assert_error_shape(response, 405, "method_not_allowed")
+    assert "OPTIONS" not in response["Allow"]
+
+
+@pytest.mark.parametrize("name", ["created_after", "created_before"])
+def test_blank_date_filter_is_a_field_level_400(api_client: APIClient, name: str) -> None:
+    error = assert_error_shape(api_client.get("/api/v1/runs", {name: ""}), 400, "invalid_input")
+    assert list(error["fields"]) == [name]
+
+
+def test_null_metadata_is_an_empty_object(api_client: APIClient) -> None:
+    response = api_client.post("/api/v1/runs", {**RUN, "metadata": None}, format="json")
+    assert response.status_code == 201
+    assert response.json()["metadata"] == {}
+
+
 def test_documented_query_parameters_are_accepted(api_client: APIClient) -> None:
     query = {
         "status": "queued",

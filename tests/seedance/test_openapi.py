@@ -1,8 +1,10 @@
 """OpenAPI 3 schema at /api/schema/ and a Swagger UI at /api/docs/ served from local assets."""
 
+import inspect
 import io
 import json
 import re
+import sys
 from typing import Any
 
 import pytest
@@ -11,6 +13,12 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
 
+from billing.api import prices, serializers, views
+from seedance.api import base, errors
+from seedance.api import schema as api_schema
+from seedance.api import serializers as run_serializers
+from seedance.api import views as run_views
+from seedance.api.serializers import NOT_BLANK_PATTERN
 from seedance.run_input import ASPECT_RATIOS, DURATIONS, RESOLUTIONS
 
 RUN_PATHS = ("/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/cancel")
@@ -74,7 +82,15 @@ def test_schema_declares_the_bearer_scheme(schema: dict[str, Any]) -> None:
 
 def test_create_documents_the_idempotency_key_header(schema: dict[str, Any]) -> None:
     parameters = schema["paths"]["/api/v1/runs"]["post"]["parameters"]
-    assert {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}} in parameters
+    (header,) = [p for p in parameters if p["name"] == "Idempotency-Key"]
+    assert header["in"] == "header"
+    assert not header.get("required")
+    assert header["schema"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": NOT_BLANK_PATTERN,
+    }
 
 
 def test_create_body_documents_the_input_rules(schema: dict[str, Any]) -> None:
@@ -143,6 +159,134 @@ def test_schema_generates_without_warnings(db: None) -> None:
     out = io.StringIO()
     call_command("spectacular", "--fail-on-warn", stdout=out)
     assert yaml.safe_load(out.getvalue())["openapi"].startswith("3.")
+
+
+# --- Errors, summaries and descriptions ------------------------------------------------
+
+OPERATIONS = (
+    ("/api/v1/runs", "post"),
+    ("/api/v1/runs", "get"),
+    ("/api/v1/runs/{run_id}", "get"),
+    ("/api/v1/runs/{run_id}/cancel", "post"),
+    ("/api/v1/usage", "get"),
+    ("/api/v1/prices/estimate", "get"),
+    ("/api/v1/limits", "get"),
+)
+#: What each operation can answer besides its success (seedance.api.schema).
+ERRORS = {
+    ("/api/v1/runs", "post"): {400, 401, 402, 403, 406, 409, 413, 415, 422, 429},
+    ("/api/v1/runs", "get"): {400, 401, 403, 406, 429},
+    ("/api/v1/runs/{run_id}", "get"): {400, 401, 403, 404, 406, 429},
+    ("/api/v1/runs/{run_id}/cancel", "post"): {400, 401, 403, 404, 406, 409, 429},
+    ("/api/v1/usage", "get"): {400, 401, 403, 406, 429},
+    ("/api/v1/prices/estimate", "get"): {400, 401, 403, 406, 429},
+    ("/api/v1/limits", "get"): {400, 401, 403, 406, 429},
+}
+
+
+def test_schema_documents_exactly_the_api_operations(schema: dict[str, Any]) -> None:
+    documented = {(path, method) for path, ops in schema["paths"].items() for method in ops}
+    assert documented == set(OPERATIONS)
+
+
+@pytest.mark.parametrize(("path", "method"), OPERATIONS)
+def test_every_operation_documents_each_error_it_can_answer(
+    schema: dict[str, Any], path: str, method: str
+) -> None:
+    responses = schema["paths"][path][method]["responses"]
+    errors = {int(code) for code in responses if not code.startswith("2")}
+    assert errors == ERRORS[(path, method)]
+
+
+@pytest.mark.parametrize(("path", "method"), OPERATIONS)
+def test_every_error_response_is_the_one_error_schema(
+    schema: dict[str, Any], path: str, method: str
+) -> None:
+    for code, response in schema["paths"][path][method]["responses"].items():
+        if code.startswith("2"):
+            continue
+        assert response["description"], code
+        assert response["content"] == {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        }, code
+
+
+def test_error_schema_is_the_handlers_shape(schema: dict[str, Any]) -> None:
+    error = resolve(schema, schema["components"]["schemas"]["Error"]["properties"]["error"])
+    assert set(error["properties"]) == {"code", "message", "fields"}
+    assert set(error["required"]) == {"code", "message", "fields"}
+    assert error["properties"]["fields"]["additionalProperties"]["type"] == "array"
+
+
+@pytest.mark.parametrize(("path", "method"), OPERATIONS)
+def test_429_documents_retry_after_and_401_the_bearer_challenge(
+    schema: dict[str, Any], path: str, method: str
+) -> None:
+    responses = schema["paths"][path][method]["responses"]
+    assert responses["429"]["headers"]["Retry-After"]["required"] is True
+    assert responses["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert responses["401"]["headers"]["WWW-Authenticate"]["required"] is True
+
+
+@pytest.mark.parametrize(("path", "method"), OPERATIONS)
+def test_every_operation_has_a_summary_and_a_tenant_facing_description(
+    schema: dict[str, Any], path: str, method: str
+) -> None:
+    operation = schema["paths"][path][method]
+    assert operation["summary"]
+    assert len(operation["description"]) > len(operation["summary"])
+
+
+def _texts(node: Any) -> list[str]:
+    """Every description and summary in the document, however deep."""
+    if isinstance(node, dict):
+        found = [
+            v for k, v in node.items() if k in ("description", "summary") and isinstance(v, str)
+        ]
+        return found + [text for value in node.values() for text in _texts(value)]
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item)]
+    return []
+
+
+def _our_docstrings() -> list[str]:
+    """The first line of every docstring in the API's modules: notes to us, not to tenants."""
+    modules = [prices, serializers, views, base, errors, api_schema, run_views, run_serializers]
+    lines = []
+    for module in modules:
+        for _, obj in inspect.getmembers(module):
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
+            members = [obj, *vars(obj).values()] if inspect.isclass(obj) else [obj]
+            for member in members:
+                doc = inspect.getdoc(member) if callable(member) else None
+                if doc and doc is not inspect.getdoc(type(member)):
+                    lines.append(doc.splitlines()[0].strip())
+    return [line for line in lines if len(line) > 15]
+
+
+def test_schema_has_none_of_our_internal_notes(schema: dict[str, Any]) -> None:
+    texts = _texts(schema)
+    assert texts, "the schema describes its operations"
+    docstrings = _our_docstrings()
+    assert len(docstrings) > 10, "the check reads our docstrings"
+    for text in texts:
+        for doc in docstrings:
+            assert doc not in text, f"a docstring leaks into the schema: {doc!r}"
+        for marker in ("``", "seedance.", "billing.", "OpenAPI", "parse_run_input", "selector"):
+            assert marker not in text, f"{marker!r} in {text!r}"
+
+
+def test_create_body_refuses_fields_it_does_not_document(schema: dict[str, Any]) -> None:
+    body = schema["components"]["schemas"]["RunCreateInput"]
+    assert body["additionalProperties"] is False
+
+
+def test_prompt_pattern_is_pythons_not_blank() -> None:
+    """JSON Schema's ``\\s`` is not Python's: the pattern lists what ``str.strip()`` drops."""
+    for code in range(sys.maxunicode + 1):
+        character = chr(code)
+        assert (re.search(NOT_BLANK_PATTERN, character) is None) == character.isspace(), hex(code)
 
 
 # --- Swagger UI ------------------------------------------------------------------------
