@@ -61,7 +61,9 @@ class RunDiscrepancyAdmin(admin.ModelAdmin[RunDiscrepancy]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Mark selected discrepancies resolved (with a note)")
+    @admin.action(
+        description="Mark selected discrepancies resolved (with a note)", permissions=["change"]
+    )
     def mark_resolved(
         self, request: HttpRequest, queryset: QuerySet[RunDiscrepancy]
     ) -> TemplateResponse | None:

@@ -31,7 +31,19 @@ def hard_limit_at(run: Run) -> datetime:
     return max(run.deadline_at, run.created_at + limit)
 
 
-def run_fail_at_hard_limit(run: Run, *, why: str, only_if: Q) -> Run | None:
+def run_expire(run: Run, *, only_if: Q) -> Run | None:
+    """Fail a run we verified Runflow never made: a provider id appearing meanwhile wins."""
+    outcome = Outcome(
+        status=RunStatus.FAILED,
+        failure_code=DEADLINE_EXCEEDED,
+        failure_message=(
+            "The run did not finish before its deadline and Runflow has no record of it."
+        ),
+    )
+    return run_finish(run.pk, outcome, only_if=only_if)
+
+
+def run_fail_at_hard_limit(run: Run, *, now: datetime, why: str, only_if: Q) -> Run | None:
     """Fail an overdue run at its hard limit; ``why`` says what Runflow last told us."""
     hours = int(setting("RUN_HARD_LIMIT_SECONDS")) / 3600
     outcome = Outcome(
@@ -42,13 +54,15 @@ def run_fail_at_hard_limit(run: Run, *, why: str, only_if: Q) -> Run | None:
             "If Runflow finishes it later, that is recorded for a person, never billed."
         ),
         attention=Attention.OVERDUE,
+        completed_at=now,
     )
     return run_finish(run.pk, outcome, only_if=only_if)
 
 
-def run_fail_lookup_refused(run: Run) -> Run | None:
+def run_fail_lookup_refused(run: Run, *, now: datetime) -> Run | None:
     """Fail a run at its deadline whose every lookup Runflow refused; a provider id
-    appearing meanwhile, or another claim, wins."""
+    appearing meanwhile, or another claim, wins. Both failures end at the caller's ``now``:
+    the watch for a late success is paced from it."""
     outcome = Outcome(
         status=RunStatus.FAILED,
         failure_code=LOOKUP_REFUSED,
@@ -57,6 +71,7 @@ def run_fail_lookup_refused(run: Run) -> Run | None:
             "never sent again. If Runflow made it, that is recorded for a person, never billed."
         ),
         attention=Attention.LOOKUP_REFUSED,
+        completed_at=now,
     )
     return run_finish(
         run.pk, outcome, only_if=Q(claimed_at=run.claimed_at, provider_run_id__isnull=True)

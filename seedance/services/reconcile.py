@@ -28,11 +28,12 @@ from django.utils import timezone
 from seedance.conf import setting, submit_worst_case_seconds
 from seedance.exceptions import RunflowError, RunflowNotFound
 from seedance.models import Run, RunDiscrepancy
-from seedance.outcomes import DEADLINE_EXCEEDED, PROVIDER_FAILED, Outcome
+from seedance.outcomes import PROVIDER_FAILED
 from seedance.outputs import outputs_copy
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.services.deadlines import (
     hard_limit_at,
+    run_expire,
     run_fail_at_hard_limit,
     run_fail_lookup_refused,
     watched_runs,
@@ -42,7 +43,7 @@ from seedance.services.runs import idempotency_keys_purge
 from seedance.services.submission import lookup_refused, run_find_upstream, run_submit
 from seedance.signals import run_cost_recorded
 from seedance.states import Attention, Delivery, RunStatus
-from seedance.transitions import run_apply_provider, run_attach_provider, run_finish, run_flag
+from seedance.transitions import run_apply_provider, run_attach_provider, run_flag
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ def _runflow_has_none(
             return True
     # Refused now or before: never resubmitted; failed at its deadline.
     if run.attention == Attention.LOOKUP_REFUSED and run.deadline_at < now:
-        report.expired += run_fail_lookup_refused(run) is not None
+        report.expired += run_fail_lookup_refused(run, now=now) is not None
     return False
 
 
@@ -238,7 +239,7 @@ def _unanswered_past_deadline(
 ) -> None:
     """Runflow may be making the run: flagged past its deadline, failed at the hard limit."""
     if hard_limit_at(run) < now:
-        report.expired += run_fail_at_hard_limit(run, why=why, only_if=only_if) is not None
+        report.expired += run_fail_at_hard_limit(run, now=now, why=why, only_if=only_if) is not None
     elif run.deadline_at < now:
         report.flagged += run_flag(run.pk, Attention.OVERDUE, now=now)
 
@@ -297,13 +298,4 @@ def _copy(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileRepo
 
 
 def _expire(run: Run, *, only_if: Q, report: ReconcileReport) -> None:
-    """Fail a run we verified Runflow never made: a provider id appearing meanwhile wins."""
-    outcome = Outcome(
-        status=RunStatus.FAILED,
-        failure_code=DEADLINE_EXCEEDED,
-        failure_message=(
-            "The run did not finish before its deadline and Runflow has no record of it."
-        ),
-    )
-    if run_finish(run.pk, outcome, only_if=only_if) is not None:
-        report.expired += 1
+    report.expired += run_expire(run, only_if=only_if) is not None
