@@ -209,6 +209,29 @@ def test_refused_lookup_fails_lookup_refused_at_its_deadline(
     assert sandbox.count_runs(client_ref=str(run.pk)) == 0
 
 
+def test_run_failed_for_a_refused_lookup_that_runflow_made_is_paid_not_billed(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    """Found by client_ref once Runflow answers the list again, inside the watch window."""
+    run = lost_create(tenant)
+    with RunflowClient() as runflow:
+        upstream = runflow.create_run(
+            run_input=run.input, client_ref=str(run.pk), callback_url=None
+        )
+    sandbox.faults.set_global(list_errors=[422, 422])
+    reconcile_runs()
+    reconcile_runs(now=run.deadline_at + timedelta(seconds=1))
+    assert Run.objects.get(pk=run.pk).failure_code == LOOKUP_REFUSED
+    sandbox.wait_for(upstream.id, "succeeded")
+
+    report = reconcile_runs(now=run.deadline_at + timedelta(hours=1))
+
+    assert report.paid_not_billed == 1
+    (discrepancy,) = RunDiscrepancy.objects.filter(run=run)
+    assert discrepancy.provider_run_id == upstream.id
+    assert Run.objects.get(pk=run.pk).status == RunStatus.FAILED
+
+
 def test_refused_lookup_that_later_finds_the_run_attaches_it(
     tenant: Any, sandbox: SandboxServer
 ) -> None:
