@@ -218,10 +218,12 @@ def test_run_failed_for_a_refused_lookup_that_runflow_made_is_paid_not_billed(
         upstream = runflow.create_run(
             run_input=run.input, client_ref=str(run.pk), callback_url=None
         )
-    sandbox.faults.set_global(list_errors=[422, 422])
+    # Refused: the first pass's lookup, then the failing pass's, then that pass's watch.
+    sandbox.faults.set_global(list_errors=[422, 422, 422])
     reconcile_runs()
     reconcile_runs(now=run.deadline_at + timedelta(seconds=1))
     assert Run.objects.get(pk=run.pk).failure_code == LOOKUP_REFUSED
+    assert not RunDiscrepancy.objects.exists()
     sandbox.wait_for(upstream.id, "succeeded")
 
     report = reconcile_runs(now=run.deadline_at + timedelta(hours=1))
