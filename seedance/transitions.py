@@ -1,4 +1,4 @@
-"""The only writers of a run's status, its claim and its delivery.
+"""The only writers of a run's status, its claim, its attention flag and its delivery.
 
 A submission claims the run with a conditional UPDATE (once, even twice at once), gives
 the claim back when Runflow surely made nothing, or attaches Runflow's run id.
