@@ -319,6 +319,12 @@ SEEDANCE = {
     "END_USER_ID_MAX_CHARS": env.int("SEEDANCE_END_USER_ID_MAX_CHARS", default=255),
     "METADATA_MAX_BYTES": env.int("SEEDANCE_METADATA_MAX_BYTES", default=16 * 1024),
     "RUN_DEADLINE_SECONDS": env.int("SEEDANCE_RUN_DEADLINE_SECONDS", default=30 * 60),
+    # Past the deadline a run Runflow still works on is flagged and kept; past the hard limit
+    # it fails (Runflow may still charge us: a later success is a paid-not-billed discrepancy).
+    "RUN_HARD_LIMIT_SECONDS": env.int("SEEDANCE_RUN_HARD_LIMIT_SECONDS", default=24 * 3600),
+    "PAID_NOT_BILLED_WATCH_SECONDS": env.int(
+        "SEEDANCE_PAID_NOT_BILLED_WATCH_SECONDS", default=2 * 24 * 3600
+    ),
     "RECONCILE_QUEUED_AFTER_SECONDS": env.int("SEEDANCE_RECONCILE_QUEUED_AFTER", default=30),
     "RECONCILE_POLL_AFTER_SECONDS": env.int("SEEDANCE_RECONCILE_POLL_AFTER", default=20),
     "RECONCILE_BATCH_SIZE": env.int("SEEDANCE_RECONCILE_BATCH_SIZE", default=200),

@@ -19,10 +19,13 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from seedance import admin_tenants  # noqa: F401 - registers tenants, keys and the audit log
+from seedance import (
+    admin_discrepancies,  # noqa: F401 - registers paid-not-billed runs
+    admin_tenants,  # noqa: F401 - registers tenants, keys and the audit log
+)
 from seedance.admin_views import ModerationDecisionForm, staff_output_file
 from seedance.inbound import admin as inbound_admin  # noqa: F401 - registers the delivery lists
-from seedance.models import ModerationDecision, OutputFile, Run
+from seedance.models import ModerationDecision, OutputFile, Run, RunDiscrepancy
 from seedance.moderation import run_approve, run_reject
 
 Decide = Callable[..., bool]
@@ -77,6 +80,13 @@ class ModerationDecisionInline(ReadOnlyInline[ModerationDecision]):
         return super().get_queryset(request).select_related("decided_by")
 
 
+class DiscrepancyInline(ReadOnlyInline[RunDiscrepancy]):
+    model = RunDiscrepancy
+    verbose_name_plural = "Discrepancies with Runflow (resolved in their own list)"
+    fields = ["kind", "provider_run_id", "cost", "detected_at", "resolved_at", "note"]
+    readonly_fields = ["kind", "provider_run_id", "cost", "detected_at", "resolved_at", "note"]
+
+
 class OutputFileInline(ReadOnlyInline[OutputFile]):
     model = OutputFile
     verbose_name_plural = "Our copies of the outputs"
@@ -102,11 +112,13 @@ class RunAdmin(admin.ModelAdmin[Run]):
         "delivery",
         "moderation",
         "nsfw_detected",
+        "attention",
         "created_at",
     ]
     list_display_links = ["prompt_excerpt"]
     list_filter = [
         ModerationFilter,
+        "attention",
         "status",
         "delivery",
         "nsfw_detected",
@@ -119,7 +131,7 @@ class RunAdmin(admin.ModelAdmin[Run]):
     list_select_related = ["tenant"]
     list_per_page = 50
     readonly_fields = ["player", *(field.name for field in Run._meta.fields)]
-    inlines = [ModerationDecisionInline, OutputFileInline]
+    inlines = [ModerationDecisionInline, OutputFileInline, DiscrepancyInline]
     actions = ["approve_selected", "reject_selected"]
     change_list_template = "admin/seedance/run/change_list.html"
 

@@ -98,6 +98,23 @@ def check_shared_cache(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -
     return []
 
 
+@register()
+def check_run_limits(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """The hard limit releases what the deadline keeps: it cannot come first."""
+    deadline, hard_limit = setting("RUN_DEADLINE_SECONDS"), setting("RUN_HARD_LIMIT_SECONDS")
+    if int(hard_limit) < int(deadline):
+        return [
+            Error(
+                f"RUN_HARD_LIMIT_SECONDS ({hard_limit}) is below RUN_DEADLINE_SECONDS "
+                f"({deadline}).",
+                hint="The hard limit fails runs Runflow still works on; keep it at or after "
+                "the deadline (default 24 h).",
+                id="seedance.E012",
+            )
+        ]
+    return []
+
+
 LOCAL_MAILERS = (
     "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.locmem.EmailBackend",

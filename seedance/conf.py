@@ -19,6 +19,12 @@ DEFAULTS: dict[str, Any] = {
     "END_USER_ID_MAX_CHARS": 255,
     "METADATA_MAX_BYTES": 16 * 1024,
     "RUN_DEADLINE_SECONDS": 30 * 60,
+    #: From a run's creation: past it, a run Runflow still reports in progress (or cannot
+    #: be asked about) fails ``deadline_exceeded`` and its reservation is released.
+    "RUN_HARD_LIMIT_SECONDS": 24 * 3600,
+    #: How long after we failed a run ourselves, while Runflow might still make it, the
+    #: reconciler keeps asking Runflow whether it succeeded after all (paid, not billed).
+    "PAID_NOT_BILLED_WATCH_SECONDS": 2 * 24 * 3600,
     "RECONCILE_QUEUED_AFTER_SECONDS": 30,
     "RECONCILE_POLL_AFTER_SECONDS": 20,
     "RECONCILE_BATCH_SIZE": 200,

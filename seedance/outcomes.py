@@ -18,6 +18,8 @@ PROVIDER_CANCELED = "provider_canceled"
 NO_OUTPUT = "no_output"
 TENANT_SUSPENDED = "tenant_suspended"
 DEADLINE_EXCEEDED = "deadline_exceeded"
+#: Runflow refused every lookup of the run by client_ref up to its deadline.
+LOOKUP_REFUSED = "lookup_refused"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Outcome:
     completed_at: datetime | None = None
     failure_code: str = ""
     failure_message: str = ""
+    #: The flag the finished run keeps: only when we end it while Runflow may still make it.
+    attention: str = ""
 
     @classmethod
     def from_provider(cls, provider_run: ProviderRun) -> "Outcome":

@@ -28,6 +28,15 @@ class Delivery(models.TextChoices):
     UNAVAILABLE = "unavailable", "Unavailable: the copy failed for good"
 
 
+class Attention(models.TextChoices):
+    """Why a run needs a person: set by the reconciler, kept on a run we failed ourselves
+    while Runflow might still make it (its later success is a paid-not-billed discrepancy)."""
+
+    NONE = "", "None"
+    OVERDUE = "overdue", "Overdue: past its deadline, Runflow still in progress or unanswering"
+    LOOKUP_REFUSED = "lookup_refused", "Lookup refused: Runflow refused the client_ref lookup"
+
+
 #: Every legal move. Terminal statuses have none: a finished run never changes again.
 TRANSITIONS: dict[str, frozenset[str]] = {
     RunStatus.QUEUED: frozenset(

@@ -1,4 +1,4 @@
-"""The only writers of a run's status, its claim and its delivery.
+"""The only writers of a run's status, its claim, its attention flag and its delivery.
 
 A submission claims the run with a conditional UPDATE (once, even twice at once), gives
 the claim back when Runflow surely made nothing, or attaches Runflow's run id.
@@ -27,7 +27,7 @@ from seedance.moderation import moderation_for
 from seedance.outcomes import TENANT_SUSPENDED, Outcome
 from seedance.runflow.payloads import ProviderRun
 from seedance.signals import run_delivered, run_finished, run_undeliverable
-from seedance.states import Delivery, RunStatus, sources_of
+from seedance.states import Attention, Delivery, RunStatus, sources_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,10 @@ def run_claim(
     A suspended tenant's run is never taken: it is canceled if it was never sent, or if
     the caller looked it up by client_ref and Runflow has none (``upstream_checked``).
     """
-    waiting = Q(status=RunStatus.QUEUED, provider_run_id__isnull=True)
+    # A run whose lookup Runflow refused is never sent again: it may exist upstream.
+    waiting = Q(status=RunStatus.QUEUED, provider_run_id__isnull=True) & ~Q(
+        attention=Attention.LOOKUP_REFUSED
+    )
     waiting &= Q(claimed_at__isnull=True) if stale_claim is None else Q(claimed_at=stale_claim)
     with transaction.atomic():
         if _tenant_suspended_locked(run_id):
@@ -76,6 +79,8 @@ def run_attach_provider(run_id: UUID | str, provider_run: ProviderRun) -> bool:
                 provider_run_id=provider_run.id,
                 submitted_at=provider_run.created_at or timezone.now(),
                 claimed_at=Coalesce(F("claimed_at"), Value(timezone.now())),
+                attention=Attention.NONE,
+                attention_since=None,
             )
     except IntegrityError:
         logger.error("Runflow run %s is already attached to another run", provider_run.id)
@@ -85,6 +90,17 @@ def run_attach_provider(run_id: UUID | str, provider_run: ProviderRun) -> bool:
         return False
     run_apply_provider(run_id, provider_run)
     return True
+
+
+def run_flag(run_id: UUID | str, attention: str, *, now: datetime) -> bool:
+    """Flag an in-progress run for a person; True when the flag changed. A refused lookup
+    outranks overdue (it stops resubmission) and is never lowered to it."""
+    return (
+        Run.objects.filter(pk=run_id, status__in=RunStatus.in_progress())
+        .exclude(attention__in={attention, Attention.LOOKUP_REFUSED})
+        .update(attention=attention, attention_since=now)
+        == 1
+    )
 
 
 def run_cancel_for_suspension(run_id: UUID | str, *, only_if: Q) -> Run | None:
@@ -139,6 +155,10 @@ def run_finish(run_id: Any, outcome: Outcome, *, only_if: Q | None = None) -> Ru
             "failure_message": outcome.failure_message,
             "completed_at": outcome.completed_at or now,
             "recheck_at": None,
+            "attention": outcome.attention,
+            "attention_since": Coalesce(F("attention_since"), Value(now))
+            if outcome.attention
+            else None,
         }
         if outcome.started_at and locked.started_at is None:
             values["started_at"] = outcome.started_at

@@ -1,6 +1,7 @@
 """Tenants, their people and keys, and the runs they make: one module per part."""
 
 from seedance.models.audit import AuditEntry
+from seedance.models.discrepancies import RunDiscrepancy
 from seedance.models.inbound import InboundDelivery, RejectedDelivery, RejectedDeliveryCount
 from seedance.models.ratelimit import RateCounter
 from seedance.models.runs import IdempotencyKey, ModerationDecision, OutputFile, Run
@@ -21,5 +22,6 @@ __all__ = [
     "RejectedDelivery",
     "RejectedDeliveryCount",
     "Run",
+    "RunDiscrepancy",
     "Tenant",
 ]

@@ -38,6 +38,7 @@ class AuditEntry(models.Model):
         TENANT_SUSPENDED = "tenant.suspended", "Tenant suspended"
         TENANT_RESUMED = "tenant.resumed", "Tenant resumed"
         TENANT_SETTINGS_CHANGED = "tenant.settings_changed", "Tenant settings changed"
+        DISCREPANCY_RESOLVED = "discrepancy.resolved", "Run discrepancy resolved"
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     actor = models.ForeignKey(

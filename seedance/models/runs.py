@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from seedance.models.tenants import Tenant
-from seedance.states import Delivery, RunStatus
+from seedance.states import Attention, Delivery, RunStatus
 from seedance.tenancy import TenantQuerySet
 
 
@@ -92,6 +92,10 @@ class Run(models.Model):
         help_text="A terminal callback came but Runflow's GET still said in progress: "
         "ask Runflow again from then on.",
     )
+    attention = models.CharField(
+        max_length=16, choices=Attention.choices, default=Attention.NONE, blank=True
+    )
+    attention_since = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -111,6 +115,11 @@ class Run(models.Model):
                 fields=["recheck_at"],
                 condition=Q(recheck_at__isnull=False),
                 name="run_recheck_due",
+            ),
+            models.Index(
+                fields=["attention_since"],
+                condition=~Q(attention=Attention.NONE),
+                name="run_needs_attention",
             ),
             models.Index(
                 fields=["status", "created_at"],

@@ -21,6 +21,7 @@ from .validation import create_errors
 KEY_FORMAT = re.compile(r"^rf_(live|svc)_[A-Za-z0-9_]+$")
 ERROR_CODES = {
     400: "INVALID_REQUEST",
+    422: "VALIDATION_ERROR",
     402: "INSUFFICIENT_CREDIT",
     409: "CONFLICT",
     429: "RATE_LIMITED",
@@ -175,6 +176,10 @@ class Api:
         return Reply(201 if changed else 200, run)
 
     def list_runs(self, request: Request) -> Reply:
+        status = self.sandbox.faults.take_error("list_errors", client_ref=None, run_id=None)
+        if status is not None:
+            faults = self.sandbox.faults.resolve(client_ref=None, run_id=None, prompt="")
+            raise _injected(status, faults.retry_after)
         try:
             limit = parse_limit(request.query.get("limit"))
         except ValueError as exc:

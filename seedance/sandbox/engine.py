@@ -80,7 +80,15 @@ class Sandbox:
         self.tick()
         with self.store.lock:
             run = self.store.get(run_id)
-            return run.to_json() if run is not None else None
+            return self._reported(run) if run is not None else None
+
+    def _reported(self, run: SandboxRun) -> dict[str, Any]:
+        """The run object as answered: a ``report_status`` fault renames a run in progress."""
+        body = run.to_json()
+        shown = None if run.terminal else self.faults_for(run).report_status
+        if shown is not None:
+            body["status_code"] = shown
+        return body
 
     def tick(self) -> None:
         renders: list[tuple[str, tuple[int, int, int, bool]]] = []
@@ -145,7 +153,10 @@ class Sandbox:
         self.tick()
         with self.store.lock:
             runs = [run for run in self.store.all() if listing.matches(run, query)]
-            return listing.page(runs, limit, pq)
+            found = listing.page(runs, limit, pq)
+            by_id = {run.id: run for run in runs}
+            found["items"] = [self._reported(by_id[item["id"]]) for item in found["items"]]
+            return found
 
     def _finish(self, run: SandboxRun, faults: Faults, due: float) -> bool:
         if faults.fail:

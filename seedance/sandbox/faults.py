@@ -3,8 +3,11 @@
 Rules live in scopes: ``global``, or a key matched against a run's ``client_ref`` and
 its id; a prompt may also carry ``[sandbox:name]`` / ``[sandbox:name=value]`` directives so
 a person in the demo can trigger a fault. Later layers win: global, client_ref, run id,
-prompt. ``create_errors``, ``get_errors`` and ``media_errors`` are queues, consumed one
-answer per request; ``media_delay`` slows the serving of a run's video.
+prompt. ``create_errors``, ``get_errors``, ``list_errors`` and ``media_errors`` are
+queues, consumed one answer per request (``list_errors`` in the global scope only: a list
+names no run); ``media_delay`` slows the serving of a run's video. ``report_status`` makes
+a run in progress report that ``status_code`` instead (one not in ``/v1/runs/statuses``,
+or ``errored`` as Runflow's sample code knows it).
 """
 
 import json
@@ -18,7 +21,7 @@ GLOBAL = "global"
 LOSE_MODES = ("drop", "500", "timeout")
 OUT_OF_ORDER_MODES = ("contradict", "stale")
 DIRECTIVE = re.compile(r"\[sandbox:([a-z_]+)(?:=([^\]]*))?\]")
-CONSUMABLE = ("create_errors", "get_errors", "media_errors")
+CONSUMABLE = ("create_errors", "get_errors", "list_errors", "media_errors")
 
 
 class FaultError(ValueError):
@@ -93,6 +96,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "out_of_order": _out_of_order,
     "create_errors": _statuses,
     "get_errors": _statuses,
+    "list_errors": _statuses,
     "media_errors": _statuses,
     "media_delay": _number,
     "retry_after": _count,
@@ -101,6 +105,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "lose_create_times": _count,
     "queued_seconds": _number,
     "running_seconds": _number,
+    "report_status": _text,
 }
 DIRECTIVE_DEFAULTS: dict[str, Any] = {
     "fail": True,
@@ -131,6 +136,7 @@ class Faults:
     queued_seconds: float | None = None
     running_seconds: float | None = None
     media_delay: float = 0.0
+    report_status: str | None = None
 
 
 def validate(rules: dict[str, Any]) -> dict[str, Any]:

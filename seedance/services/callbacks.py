@@ -4,11 +4,13 @@ Runflow signs only the body, with no timestamp, so a leaked secret or a captured
 could tell us anything: a callback is recorded and answered at once, and a task asks
 Runflow what the run really is. Outputs and failure reasons therefore only ever come from
 Runflow's GET. A callback is still matched to its run first (a captured body replayed to
-another run's URL is a mismatch, never a wake-up).
+another run's URL is a mismatch, never a wake-up). A callback for a run we failed ourselves
+while Runflow might still make it wakes a check for a late success (paid, not billed).
 """
 
 import hashlib
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -24,6 +26,8 @@ from seedance.exceptions import RunflowError
 from seedance.models import InboundDelivery, Run
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.runflow.payloads import ProviderRun
+from seedance.services.deadlines import failed_while_runflow_may_finish
+from seedance.services.discrepancies import run_check_late_success
 from seedance.services.submission import run_find_upstream
 from seedance.states import RunStatus
 from seedance.transitions import run_apply_provider, run_attach_provider
@@ -56,9 +60,9 @@ def callback_receive(*, run_id: UUID, provider_run: ProviderRun) -> CallbackResu
                 run.provider_run_id,
             )
             return CallbackResult(run, Outcome.MISMATCH)
-        if run.is_terminal:
+        if run.is_terminal and not failed_while_runflow_may_finish(run, now=timezone.now()):
             return CallbackResult(run, Outcome.DUPLICATE)
-        if provider_run.is_terminal:
+        if provider_run.is_terminal and not run.is_terminal:
             # Runflow's read may lag its callback: keep asking until it agrees.
             Run.objects.filter(pk=run.pk, recheck_at__isnull=True).update(
                 recheck_at=_next_recheck(timezone.now())
@@ -75,8 +79,10 @@ def run_refresh(run_id: UUID | str, *, client: RunflowClient | None = None) -> b
     still says in progress after a terminal callback, the recheck stays booked.
     """
     run = Run.objects.filter(pk=run_id).first()
-    if run is None or run.is_terminal:
+    if run is None:
         return False
+    if run.is_terminal:
+        return _check_late_success(run, client)
     runflow = client or runflow_client()
     changed = False
     try:
@@ -91,6 +97,20 @@ def run_refresh(run_id: UUID | str, *, client: RunflowClient | None = None) -> b
             runflow.close()
     run_book_recheck(run.pk, now=timezone.now())
     return changed
+
+
+def _check_late_success(run: Run, client: RunflowClient | None) -> bool:
+    """A callback for a run we failed ourselves: Runflow may have made it after all."""
+    now = timezone.now()
+    if not failed_while_runflow_may_finish(run, now=now):
+        return False
+    with ExitStack() as owned:
+        runflow = client or owned.enter_context(runflow_client())
+        try:
+            run_check_late_success(run, runflow, now=now)
+        except RunflowError as exc:
+            logger.warning("Checking failed run %s: Runflow answered %s", run.pk, exc)
+    return False
 
 
 def run_book_recheck(run_id: Any, *, now: datetime, booked: datetime | None = None) -> bool:

@@ -9,8 +9,11 @@ Three kinds of stuck run, each settled by asking Runflow rather than by guessing
 And one kind of stranded output: a succeeded run not yet delivered gets its next copy
 attempt here when one is due (``seedance.delivery`` has the rule), its task lost or not.
 A run past its deadline that Runflow has no record of fails with ``deadline_exceeded``;
-a run Runflow is still working on is kept, since we pay for it. Callbacks carry neither
-``cost`` nor a failure's reason, so those are read back here for finished runs.
+one Runflow is still working on is flagged and kept, since we pay for it, up to its hard
+limit; a refused lookup is never taken for "Runflow has none" (``seedance.services.deadlines``
+has the rules). Runs we failed ourselves while Runflow might still make them are watched
+for a late success (paid, not billed). Callbacks carry neither ``cost`` nor a failure's
+reason, so those are read back here for finished runs.
 """
 
 import logging
@@ -24,15 +27,23 @@ from django.utils import timezone
 
 from seedance.conf import setting, submit_worst_case_seconds
 from seedance.exceptions import RunflowError, RunflowNotFound
-from seedance.models import Run
-from seedance.outcomes import DEADLINE_EXCEEDED, PROVIDER_FAILED, Outcome
+from seedance.models import Run, RunDiscrepancy
+from seedance.outcomes import PROVIDER_FAILED
 from seedance.outputs import outputs_copy
 from seedance.runflow.client import RunflowClient, runflow_client
+from seedance.services.deadlines import (
+    hard_limit_at,
+    run_expire,
+    run_fail_at_hard_limit,
+    run_fail_lookup_refused,
+    watched_runs,
+)
+from seedance.services.discrepancies import run_check_late_success
 from seedance.services.runs import idempotency_keys_purge
-from seedance.services.submission import run_find_upstream, run_submit
+from seedance.services.submission import lookup_refused, run_find_upstream, run_submit
 from seedance.signals import run_cost_recorded
-from seedance.states import Delivery, RunStatus
-from seedance.transitions import run_apply_provider, run_attach_provider, run_finish
+from seedance.states import Attention, Delivery, RunStatus
+from seedance.transitions import run_apply_provider, run_attach_provider, run_flag
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +57,8 @@ class ReconcileReport:
     attached: int = 0
     polled: int = 0
     expired: int = 0
+    flagged: int = 0
+    paid_not_billed: int = 0
     backfilled: int = 0
     copied: int = 0
     errors: int = 0
@@ -67,6 +80,7 @@ def reconcile_runs(
         _each(_in_progress_without_news(now)[:batch], _poll, now, runflow, report)
         _each(_finished_missing_details(now)[:batch], _backfill, now, runflow, report)
         _each(_awaiting_delivery(now)[:batch], _copy, now, runflow, report)
+        _each(_failed_while_runflow_may_finish(now)[:batch], _watch, now, runflow, report)
     finally:
         if client is None:
             runflow.close()
@@ -147,6 +161,15 @@ def _awaiting_delivery(now: datetime) -> "list[Run]":
     )
 
 
+def _failed_while_runflow_may_finish(now: datetime) -> "list[Run]":
+    candidates = (
+        Run.objects.filter(watched_runs(now))
+        .exclude(discrepancies__kind=RunDiscrepancy.Kind.PAID_NOT_BILLED)
+        .order_by("completed_at")
+    )
+    return [run for run in candidates if _due_for_backfill(run, now)]
+
+
 def _due_for_backfill(run: Run, now: datetime) -> bool:
     """Ask again after half the run's age, at least the poll interval: ~20 asks in 2 days."""
     if run.last_polled_at is None:
@@ -162,13 +185,12 @@ def _due_for_backfill(run: Run, now: datetime) -> bool:
 def _settle_unclaimed(
     run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport
 ) -> None:
+    only_if = Q(claimed_at__isnull=True, provider_run_id__isnull=True)
     # A released claim may hide an earlier create whose answer was lost: look first.
-    if run.submit_attempts and _attach_if_runflow_has_it(run, runflow, report):
+    if run.submit_attempts and not _runflow_has_none(run, now, runflow, report, only_if):
         return
     if run.deadline_at < now:
-        _expire(
-            run, only_if=Q(claimed_at__isnull=True, provider_run_id__isnull=True), report=report
-        )
+        _expire(run, only_if=only_if, report=report)
         return
     # Looked up above when it was ever sent: a suspended tenant's run may be canceled.
     run_submit(run.pk, client=runflow, upstream_checked=True)
@@ -178,41 +200,72 @@ def _settle_unclaimed(
 def _settle_lost_create(
     run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport
 ) -> None:
-    if _attach_if_runflow_has_it(run, runflow, report):
+    only_if = Q(claimed_at=run.claimed_at, provider_run_id__isnull=True)
+    if not _runflow_has_none(run, now, runflow, report, only_if):
         return
     if run.deadline_at < now:
-        _expire(
-            run, only_if=Q(claimed_at=run.claimed_at, provider_run_id__isnull=True), report=report
-        )
+        _expire(run, only_if=only_if, report=report)
         return
     run_submit(run.pk, client=runflow, stale_claim=run.claimed_at, upstream_checked=True)
     report.submitted += 1
 
 
-def _attach_if_runflow_has_it(run: Run, runflow: RunflowClient, report: ReconcileReport) -> bool:
-    found = run_find_upstream(run, runflow)
-    if found is None:
-        return False
-    if run_attach_provider(run.pk, found):
-        report.attached += 1
-    return True
+def _runflow_has_none(
+    run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport, only_if: Q
+) -> bool:
+    """True only when Runflow answered the lookup and has no run for ours: the one case
+    where expiring or resubmitting is safe. Runflow's run, when found, is attached."""
+    try:
+        found = run_find_upstream(run, runflow)
+    except RunflowError as exc:
+        logger.warning("Looking up run %s by client_ref: Runflow answered %s", run.pk, exc)
+        report.errors += 1
+        if not lookup_refused(exc):
+            _unanswered_past_deadline(run, now, report, only_if, why="Runflow could not be asked")
+    else:
+        if found is not None:
+            report.attached += run_attach_provider(run.pk, found)
+            return False
+        if run.attention != Attention.LOOKUP_REFUSED:
+            return True
+    # Refused now or before: never resubmitted; failed at its deadline.
+    if run.attention == Attention.LOOKUP_REFUSED and run.deadline_at < now:
+        report.expired += run_fail_lookup_refused(run, now=now) is not None
+    return False
+
+
+def _unanswered_past_deadline(
+    run: Run, now: datetime, report: ReconcileReport, only_if: Q, *, why: str
+) -> None:
+    """Runflow may be making the run: flagged past its deadline, failed at the hard limit."""
+    if hard_limit_at(run) < now:
+        report.expired += run_fail_at_hard_limit(run, now=now, why=why, only_if=only_if) is not None
+    elif run.deadline_at < now:
+        report.flagged += run_flag(run.pk, Attention.OVERDUE, now=now)
 
 
 def _poll(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
     assert run.provider_run_id is not None
     Run.objects.filter(pk=run.pk).update(last_polled_at=now)
+    only_if = Q(provider_run_id=run.provider_run_id)
     try:
         provider_run = runflow.get_run(run.provider_run_id)
     except RunflowNotFound:
         logger.error("Runflow has no run %s for our run %s", run.provider_run_id, run.pk)
         if run.deadline_at < now:
-            _expire(run, only_if=Q(provider_run_id=run.provider_run_id), report=report)
+            _expire(run, only_if=only_if, report=report)
         return
+    except RunflowError:
+        _unanswered_past_deadline(run, now, report, only_if, why="Runflow could not be asked")
+        raise
     if provider_run.id != run.provider_run_id:
         logger.error("Runflow answered run %s for %s", provider_run.id, run.provider_run_id)
         return
     run_apply_provider(run.pk, provider_run)
     report.polled += 1
+    if not provider_run.is_terminal:
+        why = f"Runflow still reported it in progress ({provider_run.raw_status!r})"
+        _unanswered_past_deadline(run, now, report, only_if, why=why)
 
 
 def _backfill(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
@@ -234,19 +287,15 @@ def _backfill(run: Run, now: datetime, runflow: RunflowClient, report: Reconcile
         )
 
 
+def _watch(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
+    """A run we failed ourselves: did Runflow make it after all?"""
+    report.paid_not_billed += run_check_late_success(run, runflow, now=now) is not None
+
+
 def _copy(run: Run, now: datetime, runflow: RunflowClient, report: ReconcileReport) -> None:
     """The copy task was lost, or its attempt failed and another is due."""
     report.copied += outputs_copy(run.pk, now=now)
 
 
 def _expire(run: Run, *, only_if: Q, report: ReconcileReport) -> None:
-    """Fail a run we verified Runflow never made: a provider id appearing meanwhile wins."""
-    outcome = Outcome(
-        status=RunStatus.FAILED,
-        failure_code=DEADLINE_EXCEEDED,
-        failure_message=(
-            "The run did not finish before its deadline and Runflow has no record of it."
-        ),
-    )
-    if run_finish(run.pk, outcome, only_if=only_if) is not None:
-        report.expired += 1
+    report.expired += run_expire(run, only_if=only_if) is not None

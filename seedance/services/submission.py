@@ -25,8 +25,14 @@ from seedance.models import Run
 from seedance.outcomes import Outcome
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.runflow.payloads import ProviderRun
-from seedance.states import RunStatus
-from seedance.transitions import run_attach_provider, run_claim, run_finish, run_release_claim
+from seedance.states import Attention, RunStatus
+from seedance.transitions import (
+    run_attach_provider,
+    run_claim,
+    run_finish,
+    run_flag,
+    run_release_claim,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,13 +66,30 @@ def run_submit(
 
 def run_find_upstream(run: Run, runflow: RunflowClient) -> ProviderRun | None:
     """Runflow's run for ours, if it made one: listed by a window that ends when no
-    create of ours can still be in flight (claims stop at the deadline)."""
+    create of ours can still be in flight (claims stop at the deadline).
+
+    A refusal (a non-retryable error, e.g. 422 on the list filter) is not "Runflow has
+    none": the run is flagged ``lookup_refused``, which no claim takes again, and the
+    error is raised for the caller.
+    """
     latest_create = run.deadline_at + timedelta(seconds=submit_worst_case_seconds())
-    return runflow.find_by_client_ref(
-        str(run.pk),
-        created_after=run.created_at,
-        created_before=min(timezone.now(), latest_create),
-    )
+    try:
+        return runflow.find_by_client_ref(
+            str(run.pk),
+            created_after=run.created_at,
+            created_before=min(timezone.now(), latest_create),
+        )
+    except RunflowError as exc:
+        if lookup_refused(exc):
+            logger.error("Runflow refused the lookup of run %s by client_ref: %s", run.pk, exc)
+            if run_flag(run.pk, Attention.LOOKUP_REFUSED, now=timezone.now()):
+                run.attention = Attention.LOOKUP_REFUSED
+        raise
+
+
+def lookup_refused(exc: RunflowError) -> bool:
+    """An answer that will not change by asking again the same way (400, 401, 422, ...)."""
+    return not exc.retryable and not exc.outcome_unknown
 
 
 def _submit_failed(run: Run, exc: RunflowError, runflow: RunflowClient) -> None:
@@ -90,7 +113,8 @@ def _submit_failed(run: Run, exc: RunflowError, runflow: RunflowClient) -> None:
 
 
 def _look_up_after_unknown_outcome(run: Run, runflow: RunflowClient) -> None:
-    """Attach the run if Runflow made it; otherwise leave it claimed for the reconciler."""
+    """Attach the run if Runflow made it; otherwise leave it claimed for the reconciler
+    (a refused lookup also flags it, so it is never resubmitted)."""
     try:
         found = run_find_upstream(run, runflow)
     except RunflowError as exc:

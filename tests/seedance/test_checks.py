@@ -8,6 +8,7 @@ import pytest
 from billing.checks import check_prices
 from seedance.checks import (
     check_q_cluster,
+    check_run_limits,
     check_runflow,
     check_shared_cache,
     check_task_paths,
@@ -141,3 +142,21 @@ def test_spaces_around_rotated_secrets_are_trimmed() -> None:
         RUNFLOW_API_KEY="rf_live_x",
     )
     assert "System check identified no issues" in output
+
+
+def test_hard_limit_below_the_deadline_is_refused(settings: Any) -> None:
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "RUN_DEADLINE_SECONDS": 1800,
+        "RUN_HARD_LIMIT_SECONDS": 1799,
+    }
+    assert ids(check_run_limits(None)) == ["seedance.E012"]
+
+
+def test_hard_limit_at_the_deadline_passes(settings: Any) -> None:
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "RUN_DEADLINE_SECONDS": 1800,
+        "RUN_HARD_LIMIT_SECONDS": 1800,
+    }
+    assert check_run_limits(None) == []

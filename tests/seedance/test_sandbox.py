@@ -584,3 +584,36 @@ def test_silenced_runs_never_call_back_and_pending_deliveries_are_dropped(
     after = create(client, callback_url=receiver.url).json()["id"]
     [(_, body)] = receiver.wait(1)
     assert json.loads(body)["run_id"] == after
+
+
+def test_report_status_fault_renames_a_run_in_progress_in_get_and_list(
+    client: httpx.Client, sandbox: SandboxServer
+) -> None:
+    run_id = create(client, client_ref="ref-unknown").json()["id"]
+    sandbox.faults.set_for("ref-unknown", report_status="awaiting_capacity", running_seconds=60)
+
+    assert client.get(f"/runs/{run_id}").json()["status_code"] == "awaiting_capacity"
+    (listed,) = [item for item in client.get("/runs").json()["items"] if item["id"] == run_id]
+    assert listed["status_code"] == "awaiting_capacity"
+    statuses = [item["code"] for item in client.get("/runs/statuses").json()["items"]]
+    assert "awaiting_capacity" not in statuses
+
+
+def test_report_status_fault_leaves_a_finished_run_as_it_ended(
+    client: httpx.Client, sandbox: SandboxServer
+) -> None:
+    run_id = create(client, client_ref="ref-finished").json()["id"]
+    sandbox.faults.set_for("ref-finished", report_status="errored")
+    sandbox.wait_for(run_id, "succeeded")
+    assert client.get(f"/runs/{run_id}").json()["status_code"] == "succeeded"
+
+
+def test_list_errors_fault_refuses_the_run_list_once_per_queued_status(
+    client: httpx.Client, sandbox: SandboxServer
+) -> None:
+    sandbox.faults.set_global(list_errors=[422, 503])
+    refused, unavailable, listed = (client.get("/runs") for _ in range(3))
+    assert (refused.status_code, refused.json()["code"]) == (422, "VALIDATION_ERROR")
+    assert unavailable.status_code == 503
+    assert "Retry-After" in unavailable.headers
+    assert listed.status_code == 200
