@@ -2,9 +2,9 @@ from allauth.account.decorators import secure_admin_login
 from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from seedance.api import fallbacks
+from seedance.api.documents import SchemaView, SwaggerUIView
 
 # The admin signs in through allauth's login: its rate limits and its TOTP step apply.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
@@ -12,11 +12,11 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("seedance.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline one.
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        SwaggerUIView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
         name="swagger-ui",
     ),
     path("accounts/", include("seedance.accounts.urls")),

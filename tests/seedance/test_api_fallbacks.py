@@ -64,6 +64,32 @@ def test_method_not_allowed_is_a_json_405(api_client: APIClient, method: str, ur
 
 
 @pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("options", "/api/docs/"),
+        ("options", "/api/docs/?script="),
+        ("post", "/api/docs/"),
+        ("options", "/api/schema/"),
+        ("post", "/api/schema/"),
+        ("delete", "/api/schema/"),
+    ],
+)
+def test_the_schema_and_its_docs_are_get_only_and_refuse_in_the_error_shape(
+    db: None, method: str, url: str
+) -> None:
+    response = getattr(APIClient(), method)(url)
+    assert_error_shape(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_an_unknown_schema_format_is_refused_in_the_error_shape(db: None) -> None:
+    response = APIClient().get("/api/schema/", {"format": "xml"})
+    assert response.status_code in (400, 404)
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+@pytest.mark.parametrize(
     "url", ["/api/v1/runs", "/hooks/runflow/runs/00000000-0000-0000-0000-000000000000/"]
 )
 def test_body_over_the_size_limit_is_a_json_413(api_client: APIClient, url: str) -> None:

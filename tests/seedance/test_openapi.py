@@ -5,6 +5,7 @@ import io
 import json
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from seedance.api import serializers as run_serializers
 from seedance.api import views as run_views
 from seedance.api.serializers import NOT_BLANK_PATTERN
 from seedance.run_input import ASPECT_RATIOS, DURATIONS, RESOLUTIONS
+from tests.seedance.accounts.servers import two_servers
 
 RUN_PATHS = ("/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/cancel")
 
@@ -324,3 +326,12 @@ def test_swagger_ui_assets_are_local_static_files(docs_html: str) -> None:
     for url in scripts + links:
         assert url.startswith("/static/"), url
         assert finders.find(url.removeprefix("/static/")), f"{url} is not a local static file"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cold_server_answers_concurrent_schema_requests_all_200() -> None:
+    """drf-spectacular loads its extensions on the first generation, not thread-safely: a
+    fresh process's first requests arrive together in production (a burst after a deploy)."""
+    with two_servers() as servers, ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda n: servers[n % 2].client.get("/api/schema/"), range(16)))
+    assert [a.status_code for a in answers] == [200] * 16
