@@ -1,7 +1,9 @@
 """REST API v1: one class per operation; each parses, calls one service or selector, answers."""
 
+from base64 import b64decode
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import parse_qs
 from uuid import UUID
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -51,6 +53,10 @@ class RunCursorPagination(CursorPagination):
             raise _bad_cursor() from exc
 
     def decode_cursor(self, request: Request) -> Any:
+        """DRF's decoding skips what is not base64, so ``%%%`` read as the first page."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is not None and not _is_our_cursor(encoded):
+            raise _bad_cursor()
         try:
             return super().decode_cursor(request)
         except NotFound as exc:
@@ -67,6 +73,19 @@ class RunCursorPagination(CursorPagination):
         if not 1 <= limit <= self.max_page_size:
             raise ValidationError({"limit": [f"An integer from 1 to {self.max_page_size}."]})
         return limit
+
+
+#: What DRF's encode_cursor writes: offset, reverse, position.
+CURSOR_TOKENS = frozenset({"o", "r", "p"})
+
+
+def _is_our_cursor(encoded: str) -> bool:
+    try:
+        querystring = b64decode(encoded.encode("ascii"), validate=True).decode("ascii")
+        tokens = parse_qs(querystring, keep_blank_values=True, strict_parsing=True)
+    except (UnicodeError, ValueError):
+        return False
+    return bool(tokens) and set(tokens) <= CURSOR_TOKENS
 
 
 def _bad_cursor() -> ValidationError:

@@ -16,7 +16,15 @@ RUN = {"prompt": "a fox in snow", "duration": "4"}
 
 @pytest.mark.parametrize(
     "cursor",
-    ["not-base64!", base64.b64encode(b"p=garbage").decode(), base64.b64encode(b"o=-5").decode()],
+    [
+        "not-base64!",
+        "%%%",
+        "A" * 64,
+        "",
+        base64.b64encode(b"p=garbage").decode(),
+        base64.b64encode(b"o=-5").decode(),
+        base64.b64encode(b"x=1").decode(),
+    ],
 )
 def test_forged_cursor_is_a_field_level_400(api_client: APIClient, cursor: str) -> None:
     response = api_client.get("/api/v1/runs", {"cursor": cursor})
