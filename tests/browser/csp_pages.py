@@ -19,6 +19,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.db.models import Model
+from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from billing.provisioning import stripe_provision
@@ -127,6 +128,9 @@ PAGES: dict[str, Page] = {
     "account_set_password": Page(
         MEMBER, _plain("account_set_password"), lands_on="/accounts/password/change/"
     ),
+    "account_request_reauthentication_code": Page(
+        MEMBER, _plain("account_request_reauthentication_code")
+    ),
     "account_logout": Page(MEMBER, _plain("account_logout")),
     "mfa_activate_totp": Page(
         MEMBER, _plain("mfa_activate_totp"), before=_cancel_email_change_and_reauthenticate
@@ -158,9 +162,8 @@ NOT_PAGES: dict[str, str] = {
     "schema": "the OpenAPI document (YAML) Swagger UI reads",
     "swagger-ui": "its own test in test_content_security_policy.py",
     "mfa_download_recovery_codes": "a text file",
-    "account_confirm_login_code": "login by code is off: no such step",
-    "account_request_reauthentication_code": "login by code is off: no such step",
-    "account_confirm_reauthentication_code": "login by code is off: no such step",
+    "account_confirm_login_code": "login by code is off: with no code sent it redirects away",
+    "account_confirm_reauthentication_code": "with no code sent it redirects to the request",
 }
 
 
@@ -223,8 +226,6 @@ def first_row(model: type[Model]) -> Model | None:
 
 
 def _staff_request(world: World) -> Any:
-    from django.test import RequestFactory
-
     request = RequestFactory().get("/admin/")
     request.user = world.staff
     return request
