@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -55,3 +56,16 @@ def payment_method_allowance() -> Decimal:
 
 def stripe_enabled() -> bool:
     return bool(setting("STRIPE_API_KEY"))
+
+
+#: Where Stripe serves Checkout and the Billing Portal when the API is Stripe's own.
+STRIPE_HOSTED_ORIGINS = ("https://checkout.stripe.com", "https://billing.stripe.com")
+
+
+def stripe_hosted_origins() -> list[str]:
+    """The origins our billing forms send a person on to: Stripe's hosted pages, or, with
+    ``STRIPE_API_BASE`` set (the loopback fake), that base's origin, which serves its own."""
+    base = urlsplit(str(setting("STRIPE_API_BASE")))
+    if not base.netloc:
+        return list(STRIPE_HOSTED_ORIGINS)
+    return [f"{base.scheme}://{base.netloc}"]

@@ -68,7 +68,9 @@ SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
 
 # One strict policy on every page, the demo's included: scripts and styles only from our
 # own origin (no inline script, style or handler), images also as data: URIs (allauth's
-# TOTP QR code), nothing framed, no plugins.
+# TOTP QR code), videos (media-src) from our origin by default-src, no frames either way,
+# no plugins. Forms post only to us; billing's page alone widens form-action to Stripe's
+# hosted pages, where its forms' redirects go (billing.conf.stripe_hosted_origins).
 SECURE_CSP: dict[str, Any] = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
@@ -76,6 +78,8 @@ SECURE_CSP: dict[str, Any] = {
     "img-src": [CSP.SELF, "data:"],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-src": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
 }
 

@@ -140,11 +140,13 @@ def check_mail_is_sent(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -
 
 @register(Tags.security, deploy=True)
 def check_csp(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
-    """The templates are written for a strict Content Security Policy; keep it enforced."""
+    """The templates are written for a strict Content Security Policy; keep it enforced,
+    form-action included (default-src does not cover where forms may go)."""
     policy = getattr(settings, "SECURE_CSP", {})
     if (
         "django.middleware.csp.ContentSecurityPolicyMiddleware" not in settings.MIDDLEWARE
         or not policy.get("default-src")
+        or not policy.get("form-action")
         or any("unsafe-inline" in str(value) for value in policy.get("script-src", []))
     ):
         return [

@@ -12,6 +12,7 @@ may be fetched over plain http; it is empty in production.
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,6 +125,21 @@ def _loopback_endpoints() -> set[str]:
     return {str(entry).lower() for entry in setting("OUTBOUND_LOOPBACK_HTTP")}
 
 
+def trust_roots() -> ssl.SSLContext:
+    """A TLS context holding the roots a guarded fetch trusts, httpx's own (certifi): the
+    seam a test replaces to trust its own authority."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
+def tls_context() -> ssl.SSLContext:
+    """``trust_roots()`` requiring a certificate valid for the name it is given, whatever
+    that context came with: httpcore gives it the URL's hostname (SNI and the check)."""
+    context = trust_roots()
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.check_hostname = True
+    return context
+
+
 class _PinnedBackend(httpcore.SyncBackend):
     """Dials the checked address whatever host the connection pool asks for; TLS (SNI and
     certificate) still uses the URL's hostname, which httpcore passes to ``start_tls``."""
@@ -144,7 +160,7 @@ class _PinnedBackend(httpcore.SyncBackend):
 
 class _PinnedTransport(httpx.HTTPTransport):
     def __init__(self, destination: Destination) -> None:
-        super().__init__(trust_env=False, retries=0)
+        super().__init__(verify=tls_context(), trust_env=False, retries=0)
         # httpx 0.28 takes no network backend, so the pool it built is rebuilt with one
         # (pyproject pins httpx below 0.29; tests/seedance/test_outbound.py proves the pin).
         old = self._pool

@@ -8,16 +8,19 @@ applies a completed one; an unfinished one changes nothing, whatever the URL say
 from typing import Any
 
 import stripe
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.csp import CSP
 from django.views import View
+from django.views.decorators.csp import csp_override
 from django.views.generic import TemplateView
 
 from billing.checkout import SESSION_ID, checkout_session_apply, checkout_start
-from billing.conf import stripe_enabled
+from billing.conf import stripe_enabled, stripe_hosted_origins
 from billing.customer_portal import portal_session_url
 from billing.exceptions import BillingNotReady, CheckoutNotOurs
 from billing.payment_methods import billing_email_update
@@ -34,6 +37,18 @@ NOT_READY = "Billing for this tenant is still being set up at Stripe; try again 
 class BillingView(PortalMixin, AdminOnlyMixin, TemplateView):
     portal_section = "manage"
     template_name = "billing/billing.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Its Checkout and portal forms are answered with a redirect to Stripe, which the
+        browser checks against this page's form-action: only here may a form go there."""
+        policy = settings.SECURE_CSP
+        if not policy:
+            return super().dispatch(request, *args, **kwargs)
+        widened = {
+            **policy,
+            "form-action": [*policy.get("form-action", [CSP.SELF]), *stripe_hosted_origins()],
+        }
+        return csp_override(widened)(super().dispatch)(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

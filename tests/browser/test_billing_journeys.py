@@ -58,3 +58,31 @@ def test_add_a_card_through_checkout_make_a_run_then_visit_the_billing_portal_an
     page.click("text=Return")
     page.wait_for_url("**/manage/billing/")
     assert page.locator("#card-on-file").is_visible()
+
+
+def test_chromium_refuses_the_redirect_to_checkout_unless_the_billing_page_allows_stripe(
+    page: Any,
+    live_server: Any,
+    founder: Any,
+    stripe_fake: StripeFake,  # noqa: F811
+) -> None:
+    """Chromium checks a form's redirects against form-action: served without the Stripe
+    origin billing's page adds, the same click never reaches Checkout."""
+
+    def without_stripe(route: Any) -> None:
+        response = route.fetch()
+        policy = response.headers["content-security-policy"]
+        assert f"form-action 'self' {stripe_fake.url}" in policy
+        narrowed = policy.replace(f" {stripe_fake.url}", "")
+        route.fulfill(
+            response=response, headers={**response.headers, "content-security-policy": narrowed}
+        )
+
+    sign_in(page, live_server.url, "kai")
+    page.route("**/manage/billing/", without_stripe)
+    page.goto(f"{live_server.url}/manage/billing/")
+    with page.expect_console_message(lambda message: "form-action" in message.text) as refused:
+        page.click("#add-card")
+    assert "Content Security Policy" in refused.value.text
+    page.wait_for_load_state("load")
+    assert not page.url.startswith(stripe_fake.url)

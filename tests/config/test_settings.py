@@ -159,6 +159,12 @@ def test_check_deploy_warns_when_the_csp_allows_inline_scripts(settings: Any) ->
     assert [m.id for m in check_csp(None)] == ["seedance.W010"]
 
 
+def test_check_deploy_warns_when_the_csp_lets_forms_go_anywhere(settings: Any) -> None:
+    assert check_csp(None) == []
+    settings.SECURE_CSP = {k: v for k, v in settings.SECURE_CSP.items() if k != "form-action"}
+    assert [m.id for m in check_csp(None)] == ["seedance.W010"]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/accounts/login/", "/api/docs/", "/admin/login/"])
 def test_every_page_has_the_strict_policy(path: str) -> None:
@@ -167,6 +173,8 @@ def test_every_page_has_the_strict_policy(path: str) -> None:
     assert directives["default-src"] == "'self'"
     assert directives["script-src"] == "'self'"
     assert directives["style-src"] == "'self'"
+    assert directives["form-action"] == "'self'"
+    assert directives["frame-src"] == "'none'"
     assert "unsafe" not in policy
 
 

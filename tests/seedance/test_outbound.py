@@ -3,11 +3,15 @@ address on an allowed port, at the very address checked, never through a redirec
 environment proxy; the output copier goes through it."""
 
 import ipaddress
+import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from seedance import outbound
@@ -17,6 +21,7 @@ from seedance.outbound import check_url, guarded_request
 from seedance.outputs import outputs_copy
 from seedance.states import Delivery
 from tests.factories import VIDEO_720P, finish_successfully, make_run
+from tests.tls import CertificateAuthority
 
 PUBLIC = ipaddress.ip_address("93.184.216.34")
 
@@ -62,6 +67,8 @@ FORBIDDEN_ADDRESSES = [
 class RecordingServer(ThreadingHTTPServer):
     seen: list[tuple[str, str | None]]
     location: str
+    #: The server names TLS clients asked for (SNI).
+    sni: list[str | None]
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -88,10 +95,14 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def serve(location: str = "") -> RecordingServer:
+def serve(location: str = "", tls: ssl.SSLContext | None = None) -> RecordingServer:
     server = RecordingServer(("127.0.0.1", 0), Recorder)
     server.seen = []
+    server.sni = []
     server.location = location
+    if tls is not None:
+        tls.sni_callback = lambda _socket, name, _context: server.sni.append(name)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -102,6 +113,24 @@ def local() -> Iterator[RecordingServer]:
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def authority(monkeypatch: pytest.MonkeyPatch) -> CertificateAuthority:
+    """A throwaway authority, the only one the guard trusts in this test."""
+    authority = CertificateAuthority()
+    monkeypatch.setattr(outbound, "trust_roots", authority.client_context)
+    return authority
+
+
+@contextmanager
+def serving_tls(context: ssl.SSLContext) -> Iterator[RecordingServer]:
+    server = serve(tls=context)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def allow_loopback(settings: Any, *endpoints: str) -> None:
@@ -211,6 +240,75 @@ def test_the_connection_dials_the_checked_address_and_resolves_once(
     assert response.status_code == 200
     assert local.seen == [("/x", f"media.invalid:{local.server_port}")]
     assert asked == ["media.invalid"]
+
+
+def test_tls_is_verified_for_the_urls_hostname_while_dialing_the_checked_address(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    """Dialed at 127.0.0.1, where the check resolved ``media.test``, the connection still
+    asks for ``media.test`` (SNI) and accepts its certificate for that name, not the IP."""
+    with serving_tls(authority.server_context("media.test", tmp_path)) as server:
+        asked = resolving_to(monkeypatch, "127.0.0.1")
+        allow_loopback(settings, f"media.test:{server.server_port}")
+
+        url = f"https://media.test:{server.server_port}/v.mp4"
+        response = guarded_request("GET", url, timeout=5)
+
+    assert response.status_code == 200
+    assert server.sni == ["media.test"]
+    assert server.seen == [("/v.mp4", f"media.test:{server.server_port}")]
+    assert asked == ["media.test"]
+
+
+def test_a_certificate_for_another_name_is_refused_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    with serving_tls(authority.server_context("elsewhere.test", tmp_path)) as server:
+        resolving_to(monkeypatch, "127.0.0.1")
+        allow_loopback(settings, f"media.test:{server.server_port}")
+
+        url = f"https://media.test:{server.server_port}/v.mp4"
+        with pytest.raises(httpx.ConnectError, match="Hostname mismatch"):
+            guarded_request("GET", url, timeout=5)
+
+    assert server.sni == ["media.test"]
+    assert server.seen == []
+
+
+def test_a_certificate_from_an_authority_the_guard_does_not_trust_is_refused(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    stranger = CertificateAuthority(name="Someone else's CA")
+    with serving_tls(stranger.server_context("media.test", tmp_path)) as server:
+        resolving_to(monkeypatch, "127.0.0.1")
+        allow_loopback(settings, f"media.test:{server.server_port}")
+
+        url = f"https://media.test:{server.server_port}/v.mp4"
+        with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
+            guarded_request("GET", url, timeout=5)
+
+    assert server.seen == []
+
+
+def test_the_guard_checks_the_hostname_even_if_its_roots_came_without_the_check(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, authority: CertificateAuthority, tmp_path: Path
+) -> None:
+    def lax_roots() -> ssl.SSLContext:
+        context = authority.client_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
+    monkeypatch.setattr(outbound, "trust_roots", lax_roots)
+    with serving_tls(authority.server_context("elsewhere.test", tmp_path)) as server:
+        resolving_to(monkeypatch, "127.0.0.1")
+        allow_loopback(settings, f"media.test:{server.server_port}")
+
+        url = f"https://media.test:{server.server_port}/v.mp4"
+        with pytest.raises(httpx.ConnectError, match="Hostname mismatch"):
+            guarded_request("GET", url, timeout=5)
+
+    assert server.seen == []
 
 
 def test_proxies_from_the_environment_are_ignored(
