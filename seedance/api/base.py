@@ -24,12 +24,16 @@ class ApiView(APIView):
         return self.query_params
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        """An unknown ``?format=`` is a bad value (400), not a missing page (DRF's 404)."""
+        """An unknown or blank ``?format=`` is a bad value (400), not a missing page (DRF's
+        404) nor the default format (DRF reads a blank one as absent)."""
+        formats = ", ".join(renderer.format for renderer in self.get_renderers())
+        refused = ValidationError({"format": [f"One of: {formats}."]})
+        if request.query_params.get(api_settings.URL_FORMAT_OVERRIDE) == "" and not force:
+            raise refused
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:
-            formats = ", ".join(renderer.format for renderer in self.get_renderers())
-            raise ValidationError({"format": [f"One of: {formats}."]}) from None
+            raise refused from None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """After authentication and throttles: a stranger learns nothing from a 400."""

@@ -81,13 +81,14 @@ API_OPERATIONS = [
 ]
 
 
+@pytest.mark.parametrize("value", ["AAA", ""])
 @pytest.mark.parametrize(("method", "url"), API_OPERATIONS)
-def test_unknown_format_is_a_field_level_400_not_a_404(
-    api_client: APIClient, method: str, url: str
+def test_unknown_or_blank_format_is_a_field_level_400_not_a_404(
+    api_client: APIClient, method: str, url: str, value: str
 ) -> None:
     body: dict[str, Any] = {"data": json.dumps(RUN), "content_type": "application/json"}
     response = getattr(api_client, method)(
-        f"{url}?format=AAA", **(body if method == "post" else {})
+        f"{url}?format={value}", **(body if method == "post" else {})
     )
     error = assert_error_shape(response, 400, "invalid_input")
     assert list(error["fields"]) == ["format"]
