@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 PY=${PY:-.venv/bin/python}
 . scripts/processes.sh
+metrics_dir "${VAR_DIR:-$PWD/var}/prometheus"
 
 $PY manage.py migrate --check >/dev/null || {
   echo "serve: unapplied migrations (or bad settings, above); run manage.py migrate first" >&2
