@@ -16,8 +16,9 @@ from django.core.exceptions import ImproperlyConfigured
 from config.access_log import redact
 
 FORMATS = ("json", "console")
-#: Fields a record carries that are not worth a JSON key (structlog adds its own).
-_DROPPED = ("_record", "_from_structlog", "color_message")
+#: Fields not worth a key: structlog's own, and Django's request objects (a socket, an
+#: HttpRequest), whose method and path the request line of seedance.log_context has.
+_DROPPED = ("_record", "_from_structlog", "color_message", "request", "server_time")
 _PLAIN = (int, float, bool, type(None))
 
 
