@@ -78,6 +78,7 @@ def outputs_copy(run_id: UUID | str, *, now: datetime | None = None) -> int:
         _after_failure(run, failure, now)
         return copied
     run_mark_delivered(run.pk)
+    logger.info("Run %s delivered: %d output(s) copied now", run.pk, copied)
     return copied
 
 

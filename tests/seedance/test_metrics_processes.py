@@ -92,8 +92,7 @@ def _wait_delivered(run_ids: list[str], log: Path, seconds: float = 60) -> None:
     while time.monotonic() < deadline:
         runs = Run.objects.filter(pk__in=run_ids)
         if all(
-            run.status == RunStatus.SUCCEEDED and run.delivery == Delivery.DELIVERED
-            for run in runs
+            run.status == RunStatus.SUCCEEDED and run.delivery == Delivery.DELIVERED for run in runs
         ):
             return
         time.sleep(0.2)
