@@ -17,16 +17,18 @@ from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
 #: An incoming id is kept only when it is short and plain: it is echoed and logged.
-_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 #: URL keywords that name a run (the API's, the callbacks').
 _RUN_KWARGS = ("run_id",)
+#: Probes and scrapes, every few seconds from every replica: no request line for them.
+_QUIET_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 
 request_logger = logging.getLogger("seedance.request")
 
 
 def request_id_for(request: HttpRequest) -> str:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    return incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 def bind_tenant(tenant: Any) -> None:
@@ -66,6 +68,8 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
+            if request.path in _QUIET_PATHS:
+                return response
             request_logger.info(
                 "request finished",
                 extra={

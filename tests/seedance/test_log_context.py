@@ -25,7 +25,15 @@ def test_a_sane_incoming_request_id_is_kept_and_echoed(client: Any, incoming: st
 
 @pytest.mark.parametrize(
     "incoming",
-    ["", "short", "has spaces in it", "x" * 129, "<script>alert(1)</script>", "a\tb12345"],
+    [
+        "",
+        "short",
+        "has spaces in it",
+        "x" * 129,
+        "<script>alert(1)</script>",
+        "a\tb12345",
+        "abcdefgh\n",
+    ],
 )
 def test_an_odd_incoming_request_id_is_replaced(client: Any, incoming: str) -> None:
     response = client.get("/health/live", headers={"X-Request-ID": incoming})
