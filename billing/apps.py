@@ -41,6 +41,9 @@ class BillingConfig(AppConfig):
         tenant_created.connect(on_tenant_created, dispatch_uid="billing.on_tenant_created")
         post_save.connect(on_price_saved, sender=Price, dispatch_uid="billing.on_price_saved")
         _extend_portal()
+        from billing.metrics import register_collectors
+
+        register_collectors()
 
 
 def _extend_portal() -> None:

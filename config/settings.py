@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from config.logs import logging_config
+
 # Lets typed generics such as ModelAdmin[Run] work at run time, not only under mypy.
 django_stubs_ext.monkeypatch()
 
@@ -48,6 +50,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # HTTPS in production (deploy/production.env.example); off by default for the local demo.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Probes and scrapes come from inside the network, often over plain http: no redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
@@ -105,6 +109,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later line of the request carries its request id (seedance/log_context.py).
+    "seedance.log_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -364,6 +370,9 @@ SEEDANCE = {
         default=[urlsplit(RUNFLOW_BASE_URL).netloc] if USING_SANDBOX else [],
     ),
     "SUPPORT_EMAIL": env.str("SEEDANCE_SUPPORT_EMAIL", default=""),
+    # Bearer token a Prometheus scrape of /metrics sends; unset, /metrics is open only
+    # with DEBUG on (the demo) and refused otherwise.
+    "METRICS_TOKEN": env.str("METRICS_TOKEN", default=""),
     # How long an invitation to join a tenant can be accepted.
     "INVITATION_TTL_SECONDS": env.int("SEEDANCE_INVITATION_TTL_SECONDS", default=7 * 24 * 3600),
     # Per API key, counted across processes. A burst of creates beyond the first 60 in a
@@ -410,25 +419,11 @@ BILLING = {
     "PAYMENT_METHOD_ALLOWANCE": Decimal(env.str("BILLING_PAYMENT_METHOD_ALLOWANCE", default="0")),
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Signed links and invitation tokens never reach a log line (config/access_log.py).
-    "filters": {"redact": {"()": "config.access_log.RedactingFilter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Replaces Django's default runserver handler, which has no redaction.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "httpx": {"level": "WARNING"},
-        "stripe": {"level": "WARNING"},
-        "django_q": {"level": env.str("Q_LOG_LEVEL", default="INFO")},
-    },
-}
+# JSON lines in production, readable text for the demo; both carry the request id, tenant,
+# run id and Runflow's request id, and redact every secret (config/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    q_level=env.str("Q_LOG_LEVEL", default="INFO"),
+)

@@ -3,13 +3,19 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from seedance import health
 from seedance.api import fallbacks
 from seedance.api.documents import SchemaView, SwaggerUIView
+from seedance.metrics.views import metrics
 
 # The admin signs in through allauth's login: its rate limits and its TOTP step apply.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    # Operations (README, "Operations"): probes and the Prometheus scrape, outside the API.
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("seedance.api.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),

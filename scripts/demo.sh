@@ -31,6 +31,7 @@ fi
 export SECRET_KEY
 
 . scripts/processes.sh  # stop(): every child down within 10 s of a signal
+metrics_dir "$VAR_DIR/prometheus"
 
 wait_for() {  # url, name
   for _ in $(seq 120); do

@@ -27,3 +27,12 @@ stop() {
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 trap stop EXIT
+
+# prometheus-client's multiprocess mode: every gunicorn and qcluster worker writes its
+# counters and histograms to files in PROMETHEUS_MULTIPROC_DIR and /metrics sums them. The
+# directory is one per replica and emptied at each start (stale files would add old runs).
+metrics_dir() {  # default directory
+  export PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-$1}
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
+}

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 PY=${PY:-.venv/bin/python}
 . scripts/processes.sh
+metrics_dir "${VAR_DIR:-$PWD/var}/prometheus"
 
 $PY manage.py check >/dev/null || {
   echo "serve: the settings or the system checks refuse to start (above)" >&2

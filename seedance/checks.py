@@ -158,3 +158,18 @@ def check_csp(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[An
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def check_metrics_token(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """Without DEBUG, /metrics answers only a scrape bearing METRICS_TOKEN: unset, it is shut."""
+    if not settings.DEBUG and not setting("METRICS_TOKEN"):
+        return [
+            Warning(
+                "METRICS_TOKEN is not set: /metrics refuses every scrape.",
+                hint="Set METRICS_TOKEN to a long random value and give it to Prometheus "
+                "(authorization: credentials).",
+                id="seedance.W011",
+            )
+        ]
+    return []

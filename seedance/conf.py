@@ -62,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXY_COUNT": 0,
     #: Shown to a suspended tenant's members as whom to ask; empty: "the platform's support".
     "SUPPORT_EMAIL": "",
+    #: Bearer token for /metrics; empty: open only with DEBUG on.
+    "METRICS_TOKEN": "",
 }
 
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from seedance.conf import setting
 from seedance.delivery import CopyFailed, OutputTooLarge, copy_failure, given_up
 from seedance.exceptions import OutboundRefused
+from seedance.log_context import bound_to_run
 from seedance.models import OutputFile, Run, Tenant
 from seedance.moderation import outputs_visible
 from seedance.outbound import guarded_stream
@@ -51,6 +52,7 @@ class OutputLink:
     expires_at: datetime | None
 
 
+@bound_to_run
 def outputs_copy(run_id: UUID | str, *, now: datetime | None = None) -> int:
     """One copy attempt of a succeeded run's outputs, and the run's delivery it decides
     (``seedance.delivery`` has the retry rule); idempotent. Returns files copied now."""
@@ -76,6 +78,7 @@ def outputs_copy(run_id: UUID | str, *, now: datetime | None = None) -> int:
         _after_failure(run, failure, now)
         return copied
     run_mark_delivered(run.pk)
+    logger.info("Run %s delivered: %d output(s) copied now", run.pk, copied)
     return copied
 
 

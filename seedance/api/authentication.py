@@ -16,6 +16,7 @@ from rest_framework.request import Request
 
 from seedance.api.throttling import auth_failure_record
 from seedance.exceptions import TenantSuspended
+from seedance.log_context import bind_tenant
 from seedance.models import ApiKey, Tenant
 from seedance.services.keys import api_key_authenticate
 
@@ -48,6 +49,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         api_key = api_key_authenticate(raw_key)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+        bind_tenant(api_key.tenant)
         if api_key.tenant.is_suspended:
             raise TenantSuspended(SUSPENDED_MESSAGE)
         return TenantPrincipal(api_key.tenant), api_key

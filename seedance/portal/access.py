@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
 from seedance.conf import setting
+from seedance.log_context import bind_tenant
 from seedance.models import Membership
 
 SESSION_TENANT_KEY = "seedance_tenant_id"
@@ -49,6 +50,7 @@ def current_membership(request: HttpRequest) -> Membership:
     if chosen != membership.tenant_id:  # no session write on every (polled) request
         request.session[SESSION_TENANT_KEY] = membership.tenant_id
     _touch(membership)
+    bind_tenant(membership.tenant)
     return membership
 
 

@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from seedance import exceptions as exc
 from seedance.conf import setting
+from seedance.metrics.instruments import RUNFLOW_ERRORS
 from seedance.runflow import backoff
 from seedance.runflow.payloads import PayloadError, ProviderRun, create_body, parse_run
 
@@ -214,18 +215,27 @@ class RunflowClient:
     def _send_once(
         self, method: str, path: str, *, json: Any, params: dict[str, Any] | None
     ) -> Any:
+        """One HTTP exchange, logged with Runflow's request id; each failure counted."""
+        operation = _operation(method, path)
+        started = time.monotonic()
         try:
             response = self._http.request(method, path, json=json, params=params)
         except httpx.RequestError as cause:
             message = self._scrub(f"{type(cause).__name__}: {cause}")
+            RUNFLOW_ERRORS.labels(operation=operation, reason="network").inc()
+            _log_call(method, path, started, status=None, request_id=None, error=message)
             raise exc.RunflowTransportError(message) from cause
+        request_id = _request_id(response)
+        _log_call(method, path, started, status=response.status_code, request_id=request_id)
         if response.is_success:
             try:
                 return response.json()
             except ValueError:
+                RUNFLOW_ERRORS.labels(operation=operation, reason="bad_response").inc()
                 raise self._bad_response(
                     "2xx answer is not JSON", outcome_unknown=method != "GET"
                 ) from None
+        RUNFLOW_ERRORS.labels(operation=operation, reason=str(response.status_code)).inc()
         raise self._error_for(response)
 
     def _parse(self, data: Any, *, outcome_unknown: bool) -> ProviderRun:
@@ -259,16 +269,44 @@ class RunflowClient:
             self._scrub(str(message) if message else f"HTTP {status} {response.reason_phrase}"),
             status_code=status,
             code=str(code) if code else None,
-            request_id=response.headers.get("Runflow-Request-Id")
-            or response.headers.get("X-Request-Id")
-            or nested.get("request_id")
-            or body.get("request_id"),
+            request_id=_request_id(response) or nested.get("request_id") or body.get("request_id"),
             errors=errors if isinstance(errors, list) else None,
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._api_key, "[secure]")
+
+
+def _operation(method: str, path: str) -> str:
+    """The metric label of a call: create, get (one run) or list."""
+    if method == "POST":
+        return "create"
+    return "list" if path == "runs" else "get"
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    return response.headers.get("Runflow-Request-Id") or response.headers.get("X-Request-Id")
+
+
+def _log_call(
+    method: str,
+    path: str,
+    started: float,
+    *,
+    status: int | None,
+    request_id: str | None,
+    error: str = "",
+) -> None:
+    """One line per Runflow exchange: what Runflow's support asks for is its request id."""
+    logger.info(
+        "Runflow %s %s answered %s in %.0f ms",
+        method,
+        path,
+        status if status is not None else error,
+        (time.monotonic() - started) * 1000,
+        extra={"runflow_request_id": request_id, "runflow_status": status},
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

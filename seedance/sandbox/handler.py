@@ -1,10 +1,12 @@
 """HTTP I/O for the sandbox: read a request, let ``Api`` decide, write (or withhold) the answer."""
 
 import time
+import uuid
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from seedance.loopback import LoopbackHandler, LoopbackServer
+from seedance.runflow.signing import REQUEST_ID_HEADER
 
 from .api import Api, Reply, Request
 
@@ -35,7 +37,9 @@ class SandboxHandler(LoopbackHandler):
         if reply.file is not None and reply.span is not None:
             self._write_file(reply)
             return
-        self.write_json(reply.status, reply.body, reply.headers)
+        # Runflow answers every request with an id its support can look up.
+        headers = {REQUEST_ID_HEADER: f"req_{uuid.uuid4().hex}", **reply.headers}
+        self.write_json(reply.status, reply.body, headers)
 
     def _write_file(self, reply: Reply) -> None:
         assert reply.file is not None

@@ -23,6 +23,8 @@ from django.utils import timezone
 from seedance import queue
 from seedance.conf import setting
 from seedance.exceptions import RunflowError
+from seedance.log_context import bound_to_run
+from seedance.metrics.instruments import CALLBACK_LAG, seconds_since
 from seedance.models import InboundDelivery, Run
 from seedance.runflow.client import RunflowClient, runflow_client
 from seedance.runflow.payloads import ProviderRun
@@ -68,9 +70,12 @@ def callback_receive(*, run_id: UUID, provider_run: ProviderRun) -> CallbackResu
                 recheck_at=_next_recheck(timezone.now())
             )
         transaction.on_commit(partial(queue.enqueue_refresh, run.pk), robust=True)
+    if provider_run.is_terminal and provider_run.completed_at is not None:
+        CALLBACK_LAG.observe(seconds_since(provider_run.completed_at))
     return CallbackResult(run, Outcome.WOKE)
 
 
+@bound_to_run
 def run_refresh(run_id: UUID | str, *, client: RunflowClient | None = None) -> bool:
     """Apply what Runflow's GET says about a run; True when anything moved.
 

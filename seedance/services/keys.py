@@ -11,12 +11,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from seedance.audit import Action, Actor, audit_record
+from seedance.key_format import KEY_PREFIX, PREFIX_RANDOM_CHARS, SECRET_CHARS
 from seedance.models import ApiKey, Tenant
 
-KEY_PREFIX = "sdk"
 _ALPHABET = string.ascii_letters + string.digits
-_PREFIX_RANDOM_CHARS = 8
-_SECRET_CHARS = 40
 #: Don't rewrite last_used_at on every request: once a minute is precise enough to read.
 LAST_USED_RESOLUTION_SECONDS = 60
 
@@ -34,8 +32,8 @@ def digest_of(raw_key: str) -> str:
 
 def api_key_issue(*, tenant: Tenant, name: str, actor: Actor, reason: str = "") -> IssuedKey:
     """Make a key like ``sdk_Ab3dE9xZ_<40 random chars>``: letters, digits and ``_`` only."""
-    prefix = f"{KEY_PREFIX}_{_random(_PREFIX_RANDOM_CHARS)}"
-    raw_key = f"{prefix}_{_random(_SECRET_CHARS)}"
+    prefix = f"{KEY_PREFIX}_{_random(PREFIX_RANDOM_CHARS)}"
+    raw_key = f"{prefix}_{_random(SECRET_CHARS)}"
     with transaction.atomic():
         api_key = ApiKey.objects.create(
             tenant=tenant, name=name, prefix=prefix, digest=digest_of(raw_key)

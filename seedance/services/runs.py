@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -21,11 +22,14 @@ from seedance.exceptions import (
     RunNotCancelable,
     TenantSuspended,
 )
+from seedance.log_context import bind_run
 from seedance.models import IdempotencyKey, Run, Tenant
 from seedance.outcomes import Outcome
 from seedance.run_input import RunInput
 from seedance.states import RunStatus
 from seedance.transitions import run_finish
+
+logger = logging.getLogger(__name__)
 
 
 def run_create(
@@ -100,6 +104,8 @@ def _run_insert(
         # robust: a broker hiccup must not turn a committed run into a 500 (and a retry
         # into a second run); the reconciler submits a run whose task never arrived.
         transaction.on_commit(partial(queue.enqueue_submit, run.id), robust=True)
+    bind_run(run.pk)
+    logger.info("Run %s queued (%s, %ss)", run.pk, run.resolution, run.duration)
     return run, True
 
 

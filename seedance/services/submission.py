@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from seedance.conf import setting, submit_worst_case_seconds
 from seedance.exceptions import RunflowError, RunflowRejected
+from seedance.log_context import bound_to_run
+from seedance.metrics.instruments import SUBMIT_LATENCY, seconds_since
 from seedance.models import Run
 from seedance.outcomes import Outcome
 from seedance.runflow.client import RunflowClient, runflow_client
@@ -42,6 +44,7 @@ def callback_url_for(run_id: UUID | str) -> str:
     return f"{str(setting('PUBLIC_BASE_URL')).rstrip('/')}{path}"
 
 
+@bound_to_run
 def run_submit(
     run_id: UUID | str,
     *,
@@ -61,7 +64,8 @@ def run_submit(
         except RunflowError as exc:
             _submit_failed(run, exc, runflow)
             return
-    run_attach_provider(run.pk, provider_run)
+    if run_attach_provider(run.pk, provider_run):
+        SUBMIT_LATENCY.observe(seconds_since(run.created_at))
 
 
 def run_find_upstream(run: Run, runflow: RunflowClient) -> ProviderRun | None:
