@@ -19,7 +19,10 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from seedance import admin_tenants  # noqa: F401 - registers tenants, keys and the audit log
+from seedance import (
+    admin_tenants,  # noqa: F401 - registers tenants, keys and the audit log
+    admin_webhooks,  # noqa: F401 - registers webhook endpoints and deliveries
+)
 from seedance.admin_views import ModerationDecisionForm, staff_output_file
 from seedance.inbound import admin as inbound_admin  # noqa: F401 - registers the delivery lists
 from seedance.models import ModerationDecision, OutputFile, Run
