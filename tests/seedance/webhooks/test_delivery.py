@@ -244,7 +244,8 @@ def test_five_days_of_failures_disable_the_endpoint_and_mail_the_tenant_admins(
 
     deliver_due()
     endpoint.refresh_from_db()
-    assert endpoint.enabled and endpoint.failing_since is not None
+    assert endpoint.enabled
+    assert endpoint.failing_since is not None
     # The streak began five days ago and nothing succeeded since.
     endpoint.failing_since = timezone.now() - timedelta(days=5)
     endpoint.save()
@@ -267,7 +268,8 @@ def test_a_success_ends_the_failure_streak(tenant: Any, receiver: ReceiverServer
     time_passes()
     deliver_due()
     endpoint.refresh_from_db()
-    assert endpoint.failing_since is None and endpoint.enabled
+    assert endpoint.failing_since is None
+    assert endpoint.enabled
 
 
 def test_a_suspended_tenants_deliveries_pause_and_resume_with_it(
@@ -335,7 +337,8 @@ def test_the_log_keeps_a_capped_response_body_and_the_latency(
 
     [attempt] = WebhookAttempt.objects.all()
     assert (attempt.number, attempt.status_code, attempt.response_body) == (1, 500, "x" * 16)
-    assert attempt.latency_ms >= 50 and attempt.error == ""
+    assert attempt.latency_ms >= 50
+    assert attempt.error == ""
 
 
 def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(
@@ -349,7 +352,8 @@ def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(
     assert deliver_due() == ["retrying"]
 
     [attempt] = WebhookAttempt.objects.all()
-    assert attempt.status_code is None and "Timeout" in attempt.error
+    assert attempt.status_code is None
+    assert "Timeout" in attempt.error
     assert attempt.error != INTERRUPTED
 
 
