@@ -39,7 +39,8 @@ def test_the_secret_is_shown_once_and_stored_only_encrypted(
         cursor.execute("SELECT * FROM seedance_webhookendpoint")
         row = cursor.fetchone()
     assert not any(made.secret in str(value) for value in row)
-    assert made.secret not in repr(stored) and made.secret not in str(stored)
+    assert made.secret not in repr(stored)
+    assert made.secret not in str(stored)
     assert secret_decrypt(stored.secret_encrypted) == made.secret
     assert not hasattr(stored, "secret")
 

@@ -117,10 +117,17 @@ def test_an_event_rolls_back_with_the_change_that_caused_it(
     tenant: Any, endpoint: WebhookEndpoint
 ) -> None:
     run = make_run(tenant)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        run_finish(run.pk, Outcome(status=RunStatus.FAILED, failure_code="X"))
-        assert types(run) == ["run.failed"]
-        raise RuntimeError("the transition's transaction fails")
+    seen: list[list[str]] = []
+
+    def fail_after_the_transition() -> None:
+        with transaction.atomic():
+            run_finish(run.pk, Outcome(status=RunStatus.FAILED, failure_code="X"))
+            seen.append(types(run))
+            raise RuntimeError("the transition's transaction fails")
+
+    with pytest.raises(RuntimeError):
+        fail_after_the_transition()
+    assert seen == [["run.failed"]]
     assert WebhookEvent.objects.count() == WebhookDelivery.objects.count() == 0
 
 
