@@ -50,6 +50,8 @@ class ReceiverServer(ThreadingHTTPServer):
         #: Each webhook-id the app acted on, once (it deduplicates on the id).
         self.handled: list[str] = []
         self.connections = 0
+        #: The webhook-id of each request as it arrives, before it is answered.
+        self.arrived: list[str] = []
         self.lock = threading.Lock()
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
@@ -99,8 +101,10 @@ class ReceiverHandler(BaseHTTPRequestHandler):
             answer = self.server.answers.pop(0) if self.server.answers else Answer()
         if verified_with is None:
             answer = Answer(status=401, body=b"bad signature")
-        time.sleep(answer.delay)
         webhook_id = headers.get("webhook-id", "")
+        with self.server.lock:
+            self.server.arrived.append(webhook_id)
+        time.sleep(answer.delay)
         with self.server.lock:
             self.server.received.append(
                 Received(webhook_id, headers, body, payload, verified_with, answer.status)
