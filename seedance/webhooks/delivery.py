@@ -13,6 +13,7 @@
   disable the endpoint (``seedance.webhooks.health``).
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from seedance.webhooks.health import endpoint_failed, endpoint_succeeded
 from seedance.webhooks.payloads import event_body
 from seedance.webhooks.retries import next_retry_at, retry_after_seconds
 from seedance.webhooks.signing import signed_headers
+
+logger = logging.getLogger(__name__)
 
 PENDING = WebhookDelivery.State.PENDING
 BATCH_SIZE = 200
@@ -124,7 +127,14 @@ def _attempt_start(
 
 def _send(delivery: WebhookDelivery, now: datetime) -> Answer:
     event, endpoint = delivery.event, delivery.endpoint
-    body = event_body(event)
+    try:
+        body = event_body(event)
+    except Exception as exc:
+        # A payload that cannot be built fails the attempt (and in time the delivery)
+        # rather than looping on the lease forever.
+        logger.exception("Webhook payload for event %s could not be built", event.id)
+        return Answer(error=f"the payload could not be built ({type(exc).__name__})")
+    # A missing or wrong WEBHOOK_SECRET_KEYS raises here: the lease brings it back once fixed.
     headers = signed_headers(
         msg_id=event.id,
         timestamp=now,

@@ -300,3 +300,21 @@ def test_a_running_run_sends_nothing(tenant: Any, receiver: ReceiverServer) -> N
     assert run_mark_running(run.pk)
     assert Run.objects.get(pk=run.pk).status == "running"
     assert WebhookEvent.objects.count() == 0
+
+
+def test_a_payload_that_cannot_be_built_fails_the_attempt_not_the_worker(
+    tenant: Any, receiver: ReceiverServer, monkeypatch: Any
+) -> None:
+    from seedance.webhooks import delivery
+
+    subscribe(tenant, receiver, ["usage.cap.warning"])
+    webhook_event_record(tenant, "usage.cap.warning", data={})
+
+    def broken(event: Any) -> str:
+        raise LookupError("gone")
+
+    monkeypatch.setattr(delivery, "event_body", broken)
+    assert deliver_due() == ["retrying"]
+
+    assert receiver.received == []
+    assert "LookupError" in WebhookAttempt.objects.get().error
