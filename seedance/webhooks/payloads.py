@@ -10,7 +10,6 @@ from urllib.parse import urljoin
 from django.core.serializers.json import DjangoJSONEncoder
 
 from seedance import selectors
-from seedance.api.serializers import RunSerializer
 from seedance.conf import setting
 from seedance.models import WebhookEvent
 
@@ -26,6 +25,10 @@ class PublicBaseRequest:
 
 def event_data(event: WebhookEvent) -> dict[str, Any]:
     if event.run_id is not None:
+        # Imported here: the API's serializers pull in DRF and drf-spectacular, which every
+        # management command would otherwise load through the task-path check.
+        from seedance.api.serializers import RunSerializer
+
         run = selectors.run_get(tenant=event.tenant, run_id=event.run_id)
         return dict(RunSerializer(run, context={"request": PublicBaseRequest()}).data)
     return dict(event.data)

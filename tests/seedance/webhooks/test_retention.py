@@ -8,7 +8,7 @@ from django_q.models import Schedule
 
 from seedance.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from seedance.queue import PURGE_WEBHOOK_LOG
-from seedance.schedules import PURGE_WEBHOOK_LOG_SCHEDULE
+from seedance.schedules import PURGE_WEBHOOK_LOG_SCHEDULE, ensure_schedules
 from seedance.tasks import purge_webhook_log
 from seedance.webhooks.events import webhook_event_record
 from tests.seedance.webhooks.conftest import Answer, ReceiverServer, deliver_due, subscribe
@@ -41,5 +41,6 @@ def test_old_settled_deliveries_and_their_log_go_and_pending_ones_stay(
 
 
 def test_the_purge_is_scheduled_hourly(db: None) -> None:
+    ensure_schedules()  # what the data migration ran (a transactional test may have flushed it)
     schedule = Schedule.objects.get(name=PURGE_WEBHOOK_LOG_SCHEDULE)
     assert (schedule.func, schedule.schedule_type) == (PURGE_WEBHOOK_LOG, Schedule.HOURLY)
