@@ -13,6 +13,8 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 THROWAWAY_KEY := $(shell od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 test lint fuzz-api test-sqlite test-postgres bench: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
 test lint fuzz-api test-sqlite test-postgres bench: export SECRET_KEY_FALLBACKS :=
+THROWAWAY_WEBHOOK_KEY := $(shell head -c 32 /dev/urandom | base64 | tr '+/' '-_')
+test lint fuzz-api test-sqlite test-postgres bench: export WEBHOOK_SECRET_KEYS := $(THROWAWAY_WEBHOOK_KEY)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -373,6 +373,28 @@ SEEDANCE = {
     # Bearer token a Prometheus scrape of /metrics sends; unset, /metrics is open only
     # with DEBUG on (the demo) and refused otherwise.
     "METRICS_TOKEN": env.str("METRICS_TOKEN", default=""),
+    # Tenant webhook secrets are stored encrypted with these Fernet keys (not SECRET_KEY):
+    # the first encrypts, every one decrypts, so a new key goes first and old ones follow.
+    "WEBHOOK_SECRET_KEYS": _secrets("WEBHOOK_SECRET_KEYS", default=[]),
+    "WEBHOOK_SECRET_OVERLAP_SECONDS": env.int(
+        "SEEDANCE_WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600
+    ),
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("SEEDANCE_WEBHOOK_TIMEOUT_SECONDS", default=15.0),
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS": env.list(
+        "SEEDANCE_WEBHOOK_RETRY_SCHEDULE_SECONDS",
+        cast=float,
+        default=[5, 300, 1800, 7200, 18000, 36000, 36000],
+    ),
+    "WEBHOOK_RETRY_JITTER": env.float("SEEDANCE_WEBHOOK_RETRY_JITTER", default=0.1),
+    "WEBHOOK_RETRY_AFTER_MAX_SECONDS": env.int(
+        "SEEDANCE_WEBHOOK_RETRY_AFTER_MAX_SECONDS", default=36000
+    ),
+    "WEBHOOK_DISABLE_AFTER_FAILING_SECONDS": env.int(
+        "SEEDANCE_WEBHOOK_DISABLE_AFTER_FAILING_SECONDS", default=5 * 24 * 3600
+    ),
+    "WEBHOOK_LEASE_SECONDS": env.int("SEEDANCE_WEBHOOK_LEASE_SECONDS", default=60),
+    "WEBHOOK_RESPONSE_BODY_BYTES": env.int("SEEDANCE_WEBHOOK_RESPONSE_BODY_BYTES", default=4096),
+    "WEBHOOK_LOG_RETENTION_DAYS": env.int("SEEDANCE_WEBHOOK_LOG_RETENTION_DAYS", default=30),
     # How long an invitation to join a tenant can be accepted.
     "INVITATION_TTL_SECONDS": env.int("SEEDANCE_INVITATION_TTL_SECONDS", default=7 * 24 * 3600),
     # Per API key, counted across processes. A burst of creates beyond the first 60 in a

@@ -29,6 +29,15 @@ if [ -z "${SECRET_KEY:-}" ]; then
   SECRET_KEY=$(cat "$SECRET_KEY_FILE")
 fi
 export SECRET_KEY
+# Likewise the Fernet key that encrypts tenant webhook secrets: a new one would lose them.
+WEBHOOK_KEY_FILE=$VAR_DIR/webhook_secret_key
+if [ -z "${WEBHOOK_SECRET_KEYS:-}" ]; then
+  if [ ! -s "$WEBHOOK_KEY_FILE" ]; then
+    (umask 077 && $PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' >"$WEBHOOK_KEY_FILE")
+  fi
+  WEBHOOK_SECRET_KEYS=$(cat "$WEBHOOK_KEY_FILE")
+fi
+export WEBHOOK_SECRET_KEYS
 
 . scripts/processes.sh  # stop(): every child down within 10 s of a signal
 metrics_dir "$VAR_DIR/prometheus"

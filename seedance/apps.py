@@ -9,6 +9,8 @@ class SeedanceConfig(AppConfig):
     def ready(self) -> None:
         from seedance import checks  # noqa: F401  (registers the system checks)
         from seedance.portal.extensions import NavLink, register_nav_link
+        from seedance.signals import run_delivered, run_finished, run_moderated, run_undeliverable
+        from seedance.webhooks import events
 
         for link in (
             NavLink("main", "create", "Create", "portal:run-create", order=10),
@@ -25,3 +27,11 @@ class SeedanceConfig(AppConfig):
             NavLink("account", "delete", "Delete account", "accounts:delete", order=90),
         ):
             register_nav_link(link)
+
+        # Tenant webhooks' outbox rows commit with the change they report.
+        run_finished.connect(events.on_run_finished, dispatch_uid="seedance.webhooks.finished")
+        run_delivered.connect(events.on_run_delivered, dispatch_uid="seedance.webhooks.delivered")
+        run_undeliverable.connect(
+            events.on_run_undeliverable, dispatch_uid="seedance.webhooks.undeliverable"
+        )
+        run_moderated.connect(events.on_run_moderated, dispatch_uid="seedance.webhooks.moderated")

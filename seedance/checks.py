@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 
 from seedance.conf import setting
 from seedance.queue import TASK_PATHS
+from seedance.webhooks.encryption import keys_problem
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SANDBOX_SECRET = "whsec_sandbox_dev_secret"  # noqa: S105 - public by design: the sandbox's
@@ -173,3 +174,21 @@ def check_metrics_token(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
             )
         ]
     return []
+
+
+@register()
+def check_webhook_secret_keys(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """Tenant webhook secrets are stored encrypted with these keys; without them (or with a
+    key Fernet refuses) no endpoint can be made or signed for. The demo makes one."""
+    problem = keys_problem()
+    if not problem or (settings.DEBUG and not setting("WEBHOOK_SECRET_KEYS")):
+        return []
+    return [
+        Error(
+            problem,
+            hint="Set WEBHOOK_SECRET_KEYS to a Fernet key (comma-separated for rotation, new "
+            "first): python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'",
+            id="seedance.E011",
+        )
+    ]

@@ -64,6 +64,24 @@ DEFAULTS: dict[str, Any] = {
     "SUPPORT_EMAIL": "",
     #: Bearer token for /metrics; empty: open only with DEBUG on.
     "METRICS_TOKEN": "",
+    #: Fernet keys that encrypt tenant webhook secrets: the first encrypts, all decrypt.
+    "WEBHOOK_SECRET_KEYS": [],
+    #: After a rotation the old secret signs beside the new one this long.
+    "WEBHOOK_SECRET_OVERLAP_SECONDS": 24 * 3600,
+    #: The whole of one attempt: connect, send, and read the answer.
+    "WEBHOOK_TIMEOUT_SECONDS": 15.0,
+    #: Waits before each retry after a failed attempt (Svix's schedule); then it gives up.
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS": [5, 300, 1800, 7200, 18000, 36000, 36000],
+    #: Each wait is stretched or shrunk by up to this fraction, so retries do not stampede.
+    "WEBHOOK_RETRY_JITTER": 0.1,
+    #: A receiver's Retry-After is honoured up to this long.
+    "WEBHOOK_RETRY_AFTER_MAX_SECONDS": 36000,
+    #: An endpoint failing without a success for this long is disabled.
+    "WEBHOOK_DISABLE_AFTER_FAILING_SECONDS": 5 * 24 * 3600,
+    #: How long a task enqueued by the dispatcher has to start before it is enqueued again.
+    "WEBHOOK_LEASE_SECONDS": 60,
+    "WEBHOOK_RESPONSE_BODY_BYTES": 4096,
+    "WEBHOOK_LOG_RETENTION_DAYS": 30,
 }
 
 

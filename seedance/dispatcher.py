@@ -21,6 +21,7 @@ from seedance.conf import setting
 from seedance.models import Run
 from seedance.services.callbacks import run_book_recheck
 from seedance.states import RunStatus
+from seedance.webhooks.delivery import deliveries_claim_due
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,15 @@ def due_rechecks(now: datetime) -> int:
     return enqueued
 
 
-DUE_WORK: list[DueWork] = [due_rechecks]
+def due_webhook_deliveries(now: datetime) -> int:
+    """Webhook attempts due (first tries and retries), each claimed by a lease."""
+    claimed = deliveries_claim_due(now)
+    for delivery_id, lease in claimed:
+        queue.enqueue_webhook_delivery(delivery_id, lease)
+    return len(claimed)
+
+
+DUE_WORK: list[DueWork] = [due_rechecks, due_webhook_deliveries]
 
 
 def dispatch_once(now: datetime | None = None) -> int:

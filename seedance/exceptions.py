@@ -211,3 +211,14 @@ class OutboundRefused(SeedanceError):
     def __init__(self, message: str = "", *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class InvalidWebhookEndpoint(InvalidRunInput):
+    """A webhook endpoint's URL or event types break a rule (answered 400 with fields)."""
+
+
+class WebhookActionRefused(SeedanceError):
+    """A webhook action that does not apply now: redelivering a delivery still pending, or
+    sending a test event to a disabled endpoint."""
+
+    code = "webhook_action_refused"

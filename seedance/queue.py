@@ -5,6 +5,7 @@ Task paths are constants, checked by ``seedance.checks``, because django-q2 reso
 dotted path only when the task runs and a typo would fail silently in the worker.
 """
 
+from datetime import datetime
 from uuid import UUID
 
 from django_q.tasks import async_task
@@ -14,7 +15,17 @@ RECONCILE_RUNS = "seedance.tasks.reconcile_runs"
 COPY_OUTPUTS = "seedance.tasks.copy_outputs"
 PURGE_OUTPUTS = "seedance.tasks.purge_outputs"
 REFRESH_RUN = "seedance.tasks.refresh_run"
-TASK_PATHS = (SUBMIT_RUN, RECONCILE_RUNS, COPY_OUTPUTS, PURGE_OUTPUTS, REFRESH_RUN)
+DELIVER_WEBHOOK = "seedance.tasks.deliver_webhook"
+PURGE_WEBHOOK_LOG = "seedance.tasks.purge_webhook_log"
+TASK_PATHS = (
+    SUBMIT_RUN,
+    RECONCILE_RUNS,
+    COPY_OUTPUTS,
+    PURGE_OUTPUTS,
+    REFRESH_RUN,
+    DELIVER_WEBHOOK,
+    PURGE_WEBHOOK_LOG,
+)
 
 
 def enqueue_submit(run_id: UUID | str) -> None:
@@ -28,3 +39,14 @@ def enqueue_copy(run_id: UUID | str) -> None:
 def enqueue_refresh(run_id: UUID | str) -> None:
     """Ask Runflow about a run (after a callback woke it, or a recheck fell due)."""
     async_task(REFRESH_RUN, str(run_id), task_name=f"refresh-{run_id}", group="seedance.refresh")
+
+
+def enqueue_webhook_delivery(delivery_id: int, lease: datetime) -> None:
+    """One attempt of a webhook delivery, valid only while ``lease`` is still its booking."""
+    async_task(
+        DELIVER_WEBHOOK,
+        delivery_id,
+        lease.isoformat(),
+        task_name=f"webhook-{delivery_id}",
+        group="seedance.webhooks",
+    )

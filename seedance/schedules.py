@@ -2,10 +2,11 @@
 
 from django_q.models import Schedule
 
-from seedance.queue import PURGE_OUTPUTS, RECONCILE_RUNS
+from seedance.queue import PURGE_OUTPUTS, PURGE_WEBHOOK_LOG, RECONCILE_RUNS
 
 RECONCILE_SCHEDULE = "seedance.reconcile-runs"
 PURGE_SCHEDULE = "seedance.purge-outputs"
+PURGE_WEBHOOK_LOG_SCHEDULE = "seedance.purge-webhook-log"
 
 
 def ensure_schedules(schedule_model: type[Schedule] = Schedule) -> None:
@@ -21,4 +22,8 @@ def ensure_schedules(schedule_model: type[Schedule] = Schedule) -> None:
     schedule_model.objects.update_or_create(
         name=PURGE_SCHEDULE,
         defaults={"func": PURGE_OUTPUTS, "schedule_type": Schedule.HOURLY, "repeats": -1},
+    )
+    schedule_model.objects.update_or_create(
+        name=PURGE_WEBHOOK_LOG_SCHEDULE,
+        defaults={"func": PURGE_WEBHOOK_LOG, "schedule_type": Schedule.HOURLY, "repeats": -1},
     )

@@ -1,7 +1,10 @@
 """django-q2 entry points. Thin: each loads by id and calls one service; all are idempotent."""
 
+from datetime import datetime
+
 from seedance import outputs
 from seedance.services import callbacks, reconcile, submission
+from seedance.webhooks import delivery, retention
 
 
 def submit_run(run_id: str) -> None:
@@ -22,3 +25,11 @@ def purge_outputs() -> int:
 
 def refresh_run(run_id: str) -> bool:
     return callbacks.run_refresh(run_id)
+
+
+def deliver_webhook(delivery_id: int, lease: str) -> str:
+    return delivery.delivery_attempt(delivery_id, datetime.fromisoformat(lease))
+
+
+def purge_webhook_log() -> int:
+    return retention.webhook_log_purge()

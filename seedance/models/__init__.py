@@ -6,6 +6,7 @@ from seedance.models.inbound import InboundDelivery, RejectedDelivery, RejectedD
 from seedance.models.ratelimit import RateCounter
 from seedance.models.runs import IdempotencyKey, ModerationDecision, OutputFile, Run
 from seedance.models.tenants import INVITATION_OPEN, ApiKey, Invitation, Membership, Person, Tenant
+from seedance.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "INVITATION_OPEN",
@@ -24,4 +25,8 @@ __all__ = [
     "Run",
     "RunDiscrepancy",
     "Tenant",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

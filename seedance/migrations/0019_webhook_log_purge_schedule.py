@@ -1,0 +1,13 @@
+from django.db import migrations
+
+
+def create_schedules(apps, schema_editor):
+    from seedance.schedules import ensure_schedules
+
+    ensure_schedules(apps.get_model("django_q", "Schedule"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("seedance", "0018_webhooks"), ("django_q", "0018_task_success_index")]
+
+    operations = [migrations.RunPython(create_schedules, migrations.RunPython.noop)]

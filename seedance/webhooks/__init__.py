@@ -1,0 +1,1 @@
+"""Outbound webhooks to tenant apps (Standard Webhooks); inbound ones are ``seedance.inbound``."""

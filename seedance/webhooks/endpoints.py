@@ -1,0 +1,167 @@
+"""Tenant webhook endpoints: the services the API and the portal call.
+
+A URL is checked with the outbound guard when it is registered (and again at every
+attempt: a name may resolve elsewhere later). The signing secret is returned once, by
+create and by rotate; only its encrypted form is stored. Redelivering resets the
+delivery to pending with the same ``webhook-id``: a receiver that deduplicates on it is
+right to treat it as the message it already has, and the log keeps every attempt.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from seedance.conf import setting
+from seedance.exceptions import InvalidWebhookEndpoint, OutboundRefused, WebhookActionRefused
+from seedance.models import Tenant, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from seedance.outbound import check_url
+from seedance.webhooks.encryption import secret_decrypt, secret_encrypt
+from seedance.webhooks.events import EVENT_TYPES, TEST_EVENT, event_record_for
+from seedance.webhooks.signing import new_secret
+
+URL_MAX_CHARS = 2000
+DESCRIPTION_MAX_CHARS = 500
+
+
+@dataclass(frozen=True)
+class EndpointWithSecret:
+    """An endpoint and its new secret: the one time the secret is shown."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def webhook_endpoint_create(
+    *, tenant: Tenant, url: str, events: Any, description: str = ""
+) -> EndpointWithSecret:
+    values = _valid(url=url or "", events=[] if events is None else events, description=description)
+    secret = new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        tenant=tenant, secret_encrypted=secret_encrypt(secret), **values
+    )
+    return EndpointWithSecret(endpoint=endpoint, secret=secret)
+
+
+def webhook_endpoint_update(
+    endpoint: WebhookEndpoint,
+    *,
+    url: str | None = None,
+    events: Any = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+) -> WebhookEndpoint:
+    """Change what is given. Enabling a disabled endpoint starts a new streak and lets its
+    pending deliveries go out again, in order."""
+    values = _valid(url=url, events=events, description=description)
+    if enabled is True and not endpoint.enabled:
+        values.update(enabled=True, disabled_at=None, disabled_reason="", failing_since=None)
+    elif enabled is False and endpoint.enabled:
+        values.update(
+            enabled=False, disabled_at=timezone.now(), disabled_reason="Disabled by the tenant."
+        )
+    for name, value in values.items():
+        setattr(endpoint, name, value)
+    endpoint.save()
+    return endpoint
+
+
+def webhook_endpoint_delete(endpoint: WebhookEndpoint) -> None:
+    """The endpoint goes with its deliveries and their log."""
+    endpoint.delete()
+
+
+def webhook_endpoint_rotate_secret(
+    endpoint: WebhookEndpoint, *, now: datetime | None = None
+) -> EndpointWithSecret:
+    """A new secret signs from now; the current one signs beside it until the overlap ends
+    (a secret already in its overlap is dropped: only two ever sign)."""
+    now = now or timezone.now()
+    overlap = timedelta(seconds=float(setting("WEBHOOK_SECRET_OVERLAP_SECONDS")))
+    secret = new_secret()
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.previous_secret_encrypted = secret_encrypt(secret_decrypt(locked.secret_encrypted))
+        locked.previous_secret_expires_at = now + overlap
+        locked.secret_encrypted = secret_encrypt(secret)
+        locked.save(
+            update_fields=[
+                "previous_secret_encrypted",
+                "previous_secret_expires_at",
+                "secret_encrypted",
+                "updated_at",
+            ]
+        )
+    return EndpointWithSecret(endpoint=locked, secret=secret)
+
+
+def endpoint_signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
+    """The secrets an attempt is signed with now: the current one, and the previous one
+    during a rotation's overlap."""
+    secrets = [secret_decrypt(endpoint.secret_encrypted)]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and expires is not None and now < expires:
+        secrets.append(secret_decrypt(endpoint.previous_secret_encrypted))
+    return secrets
+
+
+def webhook_delivery_redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivered or given-up delivery again, as soon as it is due."""
+    now = timezone.now()
+    reset = WebhookDelivery.objects.filter(
+        pk=delivery.pk, state__in=[WebhookDelivery.State.DELIVERED, WebhookDelivery.State.FAILED]
+    ).update(state=WebhookDelivery.State.PENDING, next_attempt_at=now, delivered_at=None)
+    if reset != 1:
+        raise WebhookActionRefused("This delivery is still pending: it will be sent again anyway.")
+    delivery.refresh_from_db()
+    return delivery
+
+
+def webhook_endpoint_send_test(endpoint: WebhookEndpoint) -> WebhookEvent:
+    """A ``webhook.test`` event delivered to this endpoint only, subscribed to it or not."""
+    if not endpoint.enabled:
+        raise WebhookActionRefused("The endpoint is disabled: enable it to send a test event.")
+    event = event_record_for(
+        endpoint.tenant,
+        TEST_EVENT,
+        [endpoint],
+        data={"endpoint_id": str(endpoint.pk), "message": "A test event from Seedance."},
+    )
+    assert event is not None
+    return event
+
+
+def _valid(*, url: str | None, events: Any, description: str | None) -> dict[str, Any]:
+    """The given values, checked; InvalidWebhookEndpoint names every field at fault."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if url is not None:
+        if not isinstance(url, str) or len(url) > URL_MAX_CHARS:
+            errors["url"] = [f"Give a URL of at most {URL_MAX_CHARS} characters."]
+        else:
+            try:
+                check_url(url)
+                values["url"] = url
+            except OutboundRefused as exc:
+                errors["url"] = [f"This URL cannot receive webhooks: {exc.message}."]
+    if events is not None:
+        if (
+            not isinstance(events, list)
+            or not events
+            or not all(isinstance(e, str) for e in events)
+        ):
+            errors["events"] = ["Give a non-empty list of event types."]
+        elif unknown := sorted(set(events) - set(EVENT_TYPES)):
+            errors["events"] = [f"Unknown event types: {', '.join(unknown)}."]
+        else:
+            values["events"] = [e for e in EVENT_TYPES if e in events]
+    if description is not None:
+        if not isinstance(description, str) or len(description) > DESCRIPTION_MAX_CHARS:
+            errors["description"] = [f"At most {DESCRIPTION_MAX_CHARS} characters."]
+        else:
+            values["description"] = description
+    if errors:
+        raise InvalidWebhookEndpoint(errors)
+    return values
