@@ -22,7 +22,6 @@ from django.utils.text import Truncator
 from seedance import (
     admin_discrepancies,  # noqa: F401 - registers paid-not-billed runs
     admin_tenants,  # noqa: F401 - registers tenants, keys and the audit log
-    admin_tenants,  # noqa: F401 - registers tenants, keys and the audit log
     admin_webhooks,  # noqa: F401 - registers webhook endpoints and deliveries
 )
 from seedance.admin_views import ModerationDecisionForm, staff_output_file
