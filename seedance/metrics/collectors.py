@@ -2,8 +2,7 @@
 
 Counts computed here add up across processes for free: every web worker answers the same
 number. Other apps add theirs with ``register_collector`` (billing does, in its
-``ready()``; the tenant webhooks will register their delivery failures the same way):
-seedance never imports them.
+``ready()``): seedance never imports them.
 """
 
 import logging
@@ -17,7 +16,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from seedance.models import Run
+from seedance.models import Run, WebhookDelivery, WebhookEndpoint
 from seedance.states import RunStatus
 
 logger = logging.getLogger(__name__)
@@ -65,6 +64,30 @@ class QueueDepth:
             "seedance_queue_depth",
             "Tasks waiting in django-q2's broker (not yet taken by a worker).",
             value=get_broker().queue_size() or 0,
+        )
+
+
+class WebhookFailures:
+    """Tenant webhooks in trouble: deliveries retrying after a failed attempt or given up,
+    and endpoints disabled (410 or a failure streak)."""
+
+    name = "webhooks"
+
+    def collect(self) -> Iterable[Metric]:
+        deliveries = WebhookDelivery.objects.order_by()
+        retrying = deliveries.filter(state=WebhookDelivery.State.PENDING, attempts__gt=0)
+        gauge = GaugeMetricFamily(
+            "seedance_webhook_deliveries_failing",
+            "Tenant webhook deliveries whose last attempt failed: retrying, or failed (given up).",
+            labels=["state"],
+        )
+        gauge.add_metric(["retrying"], retrying.count())
+        gauge.add_metric(["failed"], deliveries.filter(state=WebhookDelivery.State.FAILED).count())
+        yield gauge
+        yield GaugeMetricFamily(
+            "seedance_webhook_endpoints_disabled",
+            "Tenant webhook endpoints disabled by a 410 or a failure streak.",
+            value=WebhookEndpoint.objects.filter(enabled=False).count(),
         )
 
 
@@ -117,3 +140,4 @@ def scrape_registry() -> CollectorRegistry:
 
 register_collector(RunsByStatus())
 register_collector(QueueDepth())
+register_collector(WebhookFailures())
