@@ -9,6 +9,7 @@ cover the URLconf, so a new page must be added to one of them.
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,16 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Model
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from seedance.audit import Actor
-from seedance.models import Membership, OutputFile, Run, Tenant
+from seedance.models import Membership, OutputFile, Run, RunDiscrepancy, Tenant
+from seedance.outcomes import DEADLINE_EXCEEDED
 from seedance.services.keys import api_key_issue
 from seedance.services.members import invitation_create
+from seedance.states import Attention, RunStatus
 from tests.browser.conftest import PASSWORD
 from tests.conftest import totp_enrol
 from tests.factories import SYSTEM, finish_successfully, make_person, make_run
@@ -162,6 +166,9 @@ NOT_PAGES: dict[str, str] = {
     "schema": "the OpenAPI document (YAML) Swagger UI reads",
     "swagger-ui": "its own test in test_content_security_policy.py",
     "mfa_download_recovery_codes": "a text file",
+    "health-live": "a probe's JSON for the orchestrator",
+    "health-ready": "a probe's JSON for the orchestrator",
+    "metrics": "Prometheus's text format for the scraper",
     "account_confirm_login_code": "login by code is off: with no code sent it redirects away",
     "account_confirm_reauthentication_code": "with no code sent it redirects to the request",
 }
@@ -266,6 +273,21 @@ def build_world(video: Path) -> World:
     Path(stored.file.path).write_bytes(video.read_bytes())
     OutputFile.objects.filter(pk=stored.pk).update(size=video.stat().st_size)
     held = finish_successfully(make_run(tenant, created_by=member), nsfw_detected=True)
+    late = make_run(
+        tenant,
+        status=RunStatus.FAILED,
+        failure_code=DEADLINE_EXCEEDED,
+        attention=Attention.OVERDUE,
+        completed_at=timezone.now(),
+        provider_run_id="rf-late-1",
+    )
+    RunDiscrepancy.objects.create(
+        run=late,
+        kind=RunDiscrepancy.Kind.PAID_NOT_BILLED,
+        provider_run_id="rf-late-1",
+        provider_status="succeeded",
+        cost=Decimal("0.9676"),
+    )
     invited = invitation_create(
         tenant=tenant, email="grace@example.com", role="member", actor=Actor.tenant_admin(member)
     )
