@@ -11,16 +11,20 @@ from django.core.exceptions import ImproperlyConfigured
 from seedance.conf import setting
 
 
-def _fernet() -> MultiFernet:
+def _fernets() -> list[Fernet]:
     keys = [str(key) for key in setting("WEBHOOK_SECRET_KEYS") if key]
     if not keys:
         raise ImproperlyConfigured("WEBHOOK_SECRET_KEYS is empty: webhook secrets cannot be kept.")
     try:
-        return MultiFernet([Fernet(key.encode()) for key in keys])
+        return [Fernet(key.encode()) for key in keys]
     except ValueError as exc:
         raise ImproperlyConfigured(
             f"WEBHOOK_SECRET_KEYS holds a key Fernet refuses: {exc}"
         ) from None
+
+
+def _fernet() -> MultiFernet:
+    return MultiFernet(_fernets())
 
 
 def secret_encrypt(secret: str) -> str:
@@ -32,6 +36,22 @@ def secret_decrypt(token: str) -> str:
     fault (a key was dropped too soon), never shown to a tenant."""
     try:
         return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "A webhook secret cannot be decrypted with any key in WEBHOOK_SECRET_KEYS."
+        ) from None
+
+
+def secret_reencrypt(token: str) -> str | None:
+    """``token`` encrypted under the first key, or None when it already is: what lets an
+    old key be dropped once every stored secret has been through here."""
+    try:
+        _fernets()[0].decrypt(token.encode())
+        return None
+    except InvalidToken:
+        pass
+    try:
+        return _fernet().rotate(token.encode()).decode()
     except InvalidToken:
         raise ImproperlyConfigured(
             "A webhook secret cannot be decrypted with any key in WEBHOOK_SECRET_KEYS."

@@ -18,7 +18,7 @@ from seedance.conf import setting
 from seedance.exceptions import InvalidWebhookEndpoint, OutboundRefused, WebhookActionRefused
 from seedance.models import Tenant, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from seedance.outbound import check_url
-from seedance.webhooks.encryption import secret_decrypt, secret_encrypt
+from seedance.webhooks.encryption import secret_decrypt, secret_encrypt, secret_reencrypt
 from seedance.webhooks.events import EVENT_TYPES, TEST_EVENT, event_record_for
 from seedance.webhooks.signing import new_secret
 
@@ -105,6 +105,45 @@ def endpoint_signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> lis
     if endpoint.previous_secret_encrypted and expires is not None and now < expires:
         secrets.append(secret_decrypt(endpoint.previous_secret_encrypted))
     return secrets
+
+
+@dataclass(frozen=True)
+class ReencryptCounts:
+    endpoints: int
+    reencrypted: int
+
+
+def webhook_secrets_reencrypt(*, batch_size: int = 500) -> ReencryptCounts:
+    """Store every endpoint's secrets (current and previous) under the first key of
+    ``WEBHOOK_SECRET_KEYS``, batch by batch with the rows locked so a rotation running
+    beside it is never overwritten; running it again changes nothing."""
+    seen = reencrypted = 0
+    last_pk = None
+    while True:
+        with transaction.atomic():
+            batch = WebhookEndpoint.objects.select_for_update().order_by("pk")
+            if last_pk is not None:
+                batch = batch.filter(pk__gt=last_pk)
+            endpoints = list(batch[:batch_size])
+            for endpoint in endpoints:
+                changed = _reencrypted_fields(endpoint)
+                if changed:
+                    endpoint.save(update_fields=changed)
+                    reencrypted += 1
+        if not endpoints:
+            return ReencryptCounts(endpoints=seen, reencrypted=reencrypted)
+        seen += len(endpoints)
+        last_pk = endpoints[-1].pk
+
+
+def _reencrypted_fields(endpoint: WebhookEndpoint) -> list[str]:
+    changed = []
+    for field in ("secret_encrypted", "previous_secret_encrypted"):
+        token = getattr(endpoint, field)
+        if token and (fresh := secret_reencrypt(token)) is not None:
+            setattr(endpoint, field, fresh)
+            changed.append(field)
+    return changed
 
 
 def webhook_delivery_redeliver(delivery: WebhookDelivery) -> WebhookDelivery:

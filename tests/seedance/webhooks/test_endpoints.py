@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from seedance.checks import check_webhook_secret_keys
 from seedance.exceptions import InvalidWebhookEndpoint, SeedanceError, WebhookActionRefused
@@ -58,6 +59,47 @@ def test_secrets_stay_readable_across_a_key_rotation(
     settings.SEEDANCE = {**settings.SEEDANCE, "WEBHOOK_SECRET_KEYS": [new_key]}
     with pytest.raises(ImproperlyConfigured):
         secret_decrypt(WebhookEndpoint.objects.get().secret_encrypted)
+
+
+def test_reencrypting_lets_the_old_key_be_dropped_and_a_second_run_changes_nothing(
+    tenant: Any, receiver: ReceiverServer, settings: Any, capsys: Any
+) -> None:
+    made = [
+        webhook_endpoint_create(tenant=tenant, url=receiver.url, events=["run.succeeded"])
+        for _ in range(3)
+    ]
+    rotated = webhook_endpoint_rotate_secret(made[0].endpoint)
+    old_keys = settings.SEEDANCE["WEBHOOK_SECRET_KEYS"]
+    new_key = Fernet.generate_key().decode()
+    settings.SEEDANCE = {**settings.SEEDANCE, "WEBHOOK_SECRET_KEYS": [new_key, *old_keys]}
+
+    call_command("webhook_secrets_reencrypt", "--batch-size", "2")
+    assert "3 of 3 endpoints re-encrypted" in capsys.readouterr().out
+    call_command("webhook_secrets_reencrypt")
+    assert "0 of 3 endpoints re-encrypted" in capsys.readouterr().out
+
+    settings.SEEDANCE = {**settings.SEEDANCE, "WEBHOOK_SECRET_KEYS": [new_key]}
+    first = WebhookEndpoint.objects.get(pk=made[0].endpoint.pk)
+    assert endpoint_signing_secrets(first, now=timezone.now()) == [rotated.secret, made[0].secret]
+    assert {secret_decrypt(e.secret_encrypted) for e in WebhookEndpoint.objects.all()} == {
+        rotated.secret,
+        made[1].secret,
+        made[2].secret,
+    }
+
+
+def test_reencrypting_without_the_key_a_secret_needs_fails_and_changes_nothing(
+    tenant: Any, receiver: ReceiverServer, settings: Any
+) -> None:
+    webhook_endpoint_create(tenant=tenant, url=receiver.url, events=["run.succeeded"])
+    stored = WebhookEndpoint.objects.get().secret_encrypted
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "WEBHOOK_SECRET_KEYS": [Fernet.generate_key().decode()],
+    }
+    with pytest.raises(CommandError, match="cannot be decrypted"):
+        call_command("webhook_secrets_reencrypt")
+    assert WebhookEndpoint.objects.get().secret_encrypted == stored
 
 
 @pytest.mark.parametrize(
