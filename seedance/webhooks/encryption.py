@@ -37,25 +37,28 @@ def secret_decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured(
-            "A webhook secret cannot be decrypted with any key in WEBHOOK_SECRET_KEYS."
-        ) from None
+        raise _undecryptable() from None
 
 
 def secret_reencrypt(token: str) -> str | None:
     """``token`` encrypted under the first key, or None when it already is: what lets an
     old key be dropped once every stored secret has been through here."""
+    fernets = _fernets()
     try:
-        _fernets()[0].decrypt(token.encode())
+        fernets[0].decrypt(token.encode())
         return None
     except InvalidToken:
         pass
     try:
-        return _fernet().rotate(token.encode()).decode()
+        return MultiFernet(fernets).rotate(token.encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured(
-            "A webhook secret cannot be decrypted with any key in WEBHOOK_SECRET_KEYS."
-        ) from None
+        raise _undecryptable() from None
+
+
+def _undecryptable() -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        "A webhook secret cannot be decrypted with any key in WEBHOOK_SECRET_KEYS."
+    )
 
 
 def keys_problem() -> str:
