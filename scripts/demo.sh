@@ -16,6 +16,9 @@ export STRIPE_API_KEY=${STRIPE_API_KEY:-sk_test_demo}
 export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:$STRIPE_FAKE_PORT}
 export STRIPE_WEBHOOK_SECRETS=${STRIPE_WEBHOOK_SECRETS:-whsec_stripe_demo}
 export STRIPE_EVENT_SECRETS=${STRIPE_EVENT_SECRETS:-whsec_stripe_events_demo}
+# Tenant webhooks may go to any local port over http (a receiver you run beside the demo);
+# the system check refuses this wildcard with DEBUG off.
+export SEEDANCE_OUTBOUND_LOOPBACK_HTTP=${SEEDANCE_OUTBOUND_LOOPBACK_HTTP:-127.0.0.1:*,localhost:*}
 export BILLING_PAYMENT_METHOD_ALLOWANCE=${BILLING_PAYMENT_METHOD_ALLOWANCE:-5}
 export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log

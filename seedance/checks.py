@@ -192,3 +192,19 @@ def check_webhook_secret_keys(app_configs: Sequence[AppConfig] | None, **kwargs:
             id="seedance.E011",
         )
     ]
+
+
+@register()
+def check_loopback_wildcard(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Any]:
+    """``host:*`` in OUTBOUND_LOOPBACK_HTTP lets a tenant point a webhook at any local port
+    (the database's, the admin's): the demo's convenience, never production's."""
+    wildcards = [str(e) for e in setting("OUTBOUND_LOOPBACK_HTTP") if str(e).endswith(":*")]
+    if settings.DEBUG or not wildcards:
+        return []
+    return [
+        Error(
+            f"OUTBOUND_LOOPBACK_HTTP allows every port of {', '.join(wildcards)} with DEBUG off.",
+            hint="List exact loopback host:port pairs (the sandbox's), or none in production.",
+            id="seedance.E013",
+        )
+    ]

@@ -7,7 +7,8 @@ dials the very address that was checked, while TLS still verifies the certificat
 URL's hostname: a DNS answer that changes between check and connect (rebinding) is never
 asked for. Redirects are not followed and proxies from the environment are not used.
 ``OUTBOUND_LOOPBACK_HTTP`` names the few loopback ``host:port`` endpoints (the sandbox) that
-may be fetched over plain http; it is empty in production.
+may be fetched over plain http; it is empty in production. ``host:*`` allows every port of a
+loopback host, for the demo's webhook receivers only: a system check refuses it without DEBUG.
 """
 
 import ipaddress
@@ -84,8 +85,10 @@ def check_url(url: str) -> Destination:
     if parsed.userinfo:
         raise OutboundRefused("URLs carrying credentials are not fetched")
     _refuse_odd_numeric(host)
-    endpoint = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    if endpoint in _loopback_endpoints():
+    netloc_host = f"[{host}]" if ":" in host else host
+    endpoint = f"{netloc_host}:{port}"
+    allowed = _loopback_endpoints()
+    if endpoint in allowed or f"{netloc_host}:*" in allowed:
         addresses = _resolved(host, port)
         if not all(address.is_loopback for address in addresses):
             raise OutboundRefused(f"{endpoint} is allowed only on a loopback address")

@@ -7,6 +7,7 @@ import pytest
 
 from billing.checks import check_prices
 from seedance.checks import (
+    check_loopback_wildcard,
     check_q_cluster,
     check_run_limits,
     check_runflow,
@@ -160,3 +161,14 @@ def test_hard_limit_at_the_deadline_passes(settings: Any) -> None:
         "RUN_HARD_LIMIT_SECONDS": 1800,
     }
     assert check_run_limits(None) == []
+
+
+def test_a_loopback_port_wildcard_is_refused_without_debug(settings: Any) -> None:
+    settings.SEEDANCE = {**settings.SEEDANCE, "OUTBOUND_LOOPBACK_HTTP": ["127.0.0.1:*"]}
+    settings.DEBUG = False
+    assert ids(check_loopback_wildcard(None)) == ["seedance.E013"]
+    settings.DEBUG = True
+    assert check_loopback_wildcard(None) == []
+    settings.DEBUG = False
+    settings.SEEDANCE = {**settings.SEEDANCE, "OUTBOUND_LOOPBACK_HTTP": ["127.0.0.1:8765"]}
+    assert check_loopback_wildcard(None) == []

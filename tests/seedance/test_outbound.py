@@ -218,6 +218,23 @@ def test_an_allowed_endpoint_is_named_as_a_url_names_it_ipv6_in_brackets(setting
     assert str(check_url("http://[::1]:8765/v.mp4").address) == "::1"
 
 
+def test_a_port_wildcard_allows_every_port_of_that_loopback_host_only(
+    monkeypatch: pytest.MonkeyPatch, settings: Any, local: RecordingServer
+) -> None:
+    """The demo's ``127.0.0.1:*``: a receiver on any local port, and nothing else opened."""
+    allow_loopback(settings, "127.0.0.1:*")
+    url = f"http://127.0.0.1:{local.server_port}/v.mp4"
+    assert guarded_request("GET", url, timeout=5).status_code == 200
+    assert check_url("http://127.0.0.1:1/").port == 1
+    for refused in ("http://localhost:8000/", "http://10.0.0.1:8000/", "http://[::1]:8000/"):
+        with pytest.raises(OutboundRefused):
+            check_url(refused)
+    allow_loopback(settings, "media.test:*")
+    resolving_to(monkeypatch, "10.0.0.1")
+    with pytest.raises(OutboundRefused, match="only on a loopback"):
+        check_url("http://media.test:8000/")
+
+
 def test_an_allowed_loopback_endpoint_resolving_elsewhere_is_refused(
     monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
