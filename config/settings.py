@@ -344,6 +344,10 @@ SEEDANCE = {
     # the dispatcher (waking every tick) asks Runflow again this often.
     "CALLBACK_RECHECK_SECONDS": env.float("SEEDANCE_CALLBACK_RECHECK_SECONDS", default=5.0),
     "DISPATCHER_TICK_SECONDS": env.float("SEEDANCE_DISPATCHER_TICK_SECONDS", default=1.0),
+    # Runflow calls back only at the end: a run's start is learnt by listing what is in
+    # progress this often, for runs created within the window (older ones: the reconciler).
+    "STATUS_SWEEP_SECONDS": env.float("SEEDANCE_STATUS_SWEEP_SECONDS", default=5.0),
+    "STATUS_SWEEP_WINDOW_SECONDS": env.int("SEEDANCE_STATUS_SWEEP_WINDOW_SECONDS", default=30 * 60),
     # Hold videos Runflow did not check (nsfw_detected null) for review, like flagged ones.
     "HOLD_UNCHECKED": env.bool("SEEDANCE_HOLD_UNCHECKED", default=False),
     # Runflow charges for a video we reject; by default the tenant is billed for it too.

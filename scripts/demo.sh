@@ -19,6 +19,8 @@ export STRIPE_EVENT_SECRETS=${STRIPE_EVENT_SECRETS:-whsec_stripe_events_demo}
 # Tenant webhooks may go to any local port over http (a receiver you run beside the demo);
 # the system check refuses this wildcard with DEBUG off.
 export SEEDANCE_OUTBOUND_LOOPBACK_HTTP=${SEEDANCE_OUTBOUND_LOOPBACK_HTTP:-127.0.0.1:*,localhost:*}
+# A run's start shows within a second (production sweeps every 5 s).
+export SEEDANCE_STATUS_SWEEP_SECONDS=${SEEDANCE_STATUS_SWEEP_SECONDS:-1}
 export BILLING_PAYMENT_METHOD_ALLOWANCE=${BILLING_PAYMENT_METHOD_ALLOWANCE:-5}
 export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log

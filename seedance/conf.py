@@ -32,6 +32,10 @@ DEFAULTS: dict[str, Any] = {
     "CALLBACK_RECHECK_SECONDS": 5.0,
     #: How often ``manage.py dispatcher`` wakes to enqueue what is due.
     "DISPATCHER_TICK_SECONDS": 1.0,
+    #: How often the status sweep lists Runflow's in-progress runs (0: never), and how far
+    #: back: runs created earlier are left to the reconciler's per-run polls.
+    "STATUS_SWEEP_SECONDS": 5.0,
+    "STATUS_SWEEP_WINDOW_SECONDS": 30 * 60,
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
     #: How long a repeat waits for the first request with its key before a 409.
     "IDEMPOTENCY_WAIT_SECONDS": 10.0,

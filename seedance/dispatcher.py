@@ -3,8 +3,7 @@
 django-q2's scheduler wakes about every 30 s and has no delayed tasks, so anything due
 sooner is found here. Each source in ``DUE_WORK`` claims its due rows in the database
 (moving their due time on, so the next tick does not enqueue them again) and enqueues a
-task for each; a lost task is found again when its booking falls due. Later sources
-(status sweeps, webhook attempts) are appended to ``DUE_WORK``.
+task for each; a lost task is found again when its booking falls due.
 """
 
 import logging
@@ -20,6 +19,7 @@ from seedance import queue
 from seedance.conf import setting
 from seedance.models import Run
 from seedance.services.callbacks import run_book_recheck
+from seedance.services.status_sweep import status_sweep_book
 from seedance.states import RunStatus
 from seedance.webhooks.delivery import deliveries_claim_due
 
@@ -55,7 +55,15 @@ def due_webhook_deliveries(now: datetime) -> int:
     return len(claimed)
 
 
-DUE_WORK: list[DueWork] = [due_rechecks, due_webhook_deliveries]
+def due_status_sweep(now: datetime) -> int:
+    """A sweep of Runflow's in-progress runs, once per ``STATUS_SWEEP_SECONDS``."""
+    if not status_sweep_book(now):
+        return 0
+    queue.enqueue_status_sweep()
+    return 1
+
+
+DUE_WORK: list[DueWork] = [due_rechecks, due_webhook_deliveries, due_status_sweep]
 
 
 def dispatch_once(now: datetime | None = None) -> int:

@@ -17,6 +17,7 @@ PURGE_OUTPUTS = "seedance.tasks.purge_outputs"
 REFRESH_RUN = "seedance.tasks.refresh_run"
 DELIVER_WEBHOOK = "seedance.tasks.deliver_webhook"
 PURGE_WEBHOOK_LOG = "seedance.tasks.purge_webhook_log"
+SWEEP_STATUSES = "seedance.tasks.sweep_statuses"
 TASK_PATHS = (
     SUBMIT_RUN,
     RECONCILE_RUNS,
@@ -25,6 +26,7 @@ TASK_PATHS = (
     REFRESH_RUN,
     DELIVER_WEBHOOK,
     PURGE_WEBHOOK_LOG,
+    SWEEP_STATUSES,
 )
 
 
@@ -50,3 +52,7 @@ def enqueue_webhook_delivery(delivery_id: int, lease: datetime) -> None:
         task_name=f"webhook-{delivery_id}",
         group="seedance.webhooks",
     )
+
+
+def enqueue_status_sweep() -> None:
+    async_task(SWEEP_STATUSES, task_name="status-sweep", group="seedance.sweep")

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from seedance import outputs
-from seedance.services import callbacks, reconcile, submission
+from seedance.services import callbacks, reconcile, status_sweep, submission
 from seedance.webhooks import delivery, retention
 
 
@@ -33,3 +33,7 @@ def deliver_webhook(delivery_id: int, lease: str) -> str:
 
 def purge_webhook_log() -> int:
     return retention.webhook_log_purge()
+
+
+def sweep_statuses() -> str:
+    return str(status_sweep.status_sweep())

@@ -35,6 +35,9 @@ def _seedance_settings(settings: Any, tmp_path: Any) -> None:
         "CALLBACK_SECRETS": [CALLBACK_SECRET, OLD_CALLBACK_SECRET],
         "PUBLIC_BASE_URL": "http://testserver",
         "ADMISSION_HOOKS": ["billing.limits.admit_run"],
+        # The sweep is its own tests' subject (they turn it on): elsewhere a dispatcher
+        # tick enqueues only what the test made due.
+        "STATUS_SWEEP_SECONDS": 0,
     }
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # Production's PBKDF2 costs ~0.5 s a password by design; tests hash cheaply.

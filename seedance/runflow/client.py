@@ -7,7 +7,7 @@ Runflow has no idempotency key and a resent create can mean a second, billed run
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 LIST_PAGE_SIZE = 500
 LIST_MAX_PAGES = 50
+LOOKUP_INCOMPLETE = "LOOKUP_INCOMPLETE"
 #: Runflow's clock and ours may disagree; list from a little before the caller's instant.
 CLOCK_SKEW_MARGIN = timedelta(seconds=60)
 
@@ -54,6 +55,18 @@ def _given_or_setting(value: Any, name: str) -> Any:
 
 def _retry_read(error: exc.RunflowError) -> bool:
     return error.retryable
+
+
+def _never(error: exc.RunflowError) -> bool:
+    return False
+
+
+def _created_after(moment: datetime) -> str:
+    """``created_at>`` a little before ``moment``: Runflow's clock may run behind ours."""
+    if moment.tzinfo is None:
+        raise ValueError("the window's ends must be timezone-aware")
+    since = (moment - CLOCK_SKEW_MARGIN).astimezone(UTC).replace(microsecond=0)
+    return f"created_at>{since.isoformat()}"
 
 
 def _retry_create(error: exc.RunflowError) -> bool:
@@ -134,41 +147,20 @@ class RunflowClient:
         Bound the window on both sides: an open end grows with traffic until the walk
         can never finish.
         """
-        if created_after.tzinfo is None or (created_before and created_before.tzinfo is None):
+        if created_before is not None and created_before.tzinfo is None:
             raise ValueError("the window's ends must be timezone-aware")
-        since = (created_after - CLOCK_SKEW_MARGIN).astimezone(UTC).replace(microsecond=0)
-        query = f"created_at>{since.isoformat()}"
+        query = _created_after(created_after)
         if created_before is not None:
             until = (created_before + CLOCK_SKEW_MARGIN).astimezone(UTC).replace(microsecond=0)
             query += f" AND created_at<{until.isoformat()}"
-        params: dict[str, Any] = {"q": query, "limit": LIST_PAGE_SIZE}
         matches: list[ProviderRun] = []
-        for _ in range(LIST_MAX_PAGES):
-            page = self._request("GET", "runs", params=params, retry=_retry_read)
-            items = page.get("items") if isinstance(page, dict) else None
-            if not isinstance(items, list):
-                raise self._bad_response("run list without items", outcome_unknown=False)
-            matches.extend(
-                self._parse(item, outcome_unknown=False)
-                for item in items
-                if isinstance(item, dict) and item.get("client_ref") == client_ref
-            )
-            cursor = page.get("next_pq")
-            if not cursor:
-                break
-            params = {**params, "pq": cursor}
-        else:
-            logger.error(
-                "Runflow run list for client_ref %s still had pages after %d; lookup incomplete",
-                client_ref,
-                LIST_MAX_PAGES,
-            )
-            if not matches:
-                error = exc.RunflowError(
-                    f"run list longer than {LIST_MAX_PAGES} pages", code="LOOKUP_INCOMPLETE"
-                )
-                error.outcome_unknown = True
-                raise error
+        try:
+            for run in self._walk(query, what=f"client_ref {client_ref}", retry=_retry_read):
+                if run.client_ref == client_ref:
+                    matches.append(run)
+        except exc.RunflowError as error:
+            if error.code != LOOKUP_INCOMPLETE or not matches:
+                raise  # a walk cut short may pass over our run: "none" would be a guess
         if not matches:
             return None
         matches.sort(key=lambda run: run.created_at.timestamp() if run.created_at else math.inf)
@@ -180,6 +172,41 @@ class RunflowClient:
                 ", ".join(run.id for run in matches),
             )
         return matches[0]
+
+    def list_by_status(self, status_code: str, *, created_after: datetime) -> list[ProviderRun]:
+        """Every run in ``status_code`` (Runflow's word) created since ``created_after``,
+        asked once: a sweep repeats within seconds, so a refusal is not retried here."""
+        query = f"status_code:{status_code} AND {_created_after(created_after)}"
+        return list(self._walk(query, what=f"status {status_code}", retry=_never))
+
+    def _walk(
+        self, query: str, *, what: str, retry: Callable[[exc.RunflowError], bool]
+    ) -> Iterator[ProviderRun]:
+        """The runs ``q=query`` lists, page by page, up to ``LIST_MAX_PAGES``; a walk cut
+        short raises ``LOOKUP_INCOMPLETE`` (outcome unknown) rather than pass for complete."""
+        params: dict[str, Any] = {"q": query, "limit": LIST_PAGE_SIZE}
+        for _ in range(LIST_MAX_PAGES):
+            page = self._request("GET", "runs", params=params, retry=retry)
+            items = page.get("items") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise self._bad_response("run list without items", outcome_unknown=False)
+            for item in items:
+                if isinstance(item, dict):
+                    yield self._parse(item, outcome_unknown=False)
+            cursor = page.get("next_pq")
+            if not cursor:
+                return
+            params = {**params, "pq": cursor}
+        logger.error(
+            "Runflow run list for %s still had pages after %d; lookup incomplete",
+            what,
+            LIST_MAX_PAGES,
+        )
+        error = exc.RunflowError(
+            f"run list longer than {LIST_MAX_PAGES} pages", code=LOOKUP_INCOMPLETE
+        )
+        error.outcome_unknown = True
+        raise error
 
     def _request(
         self,

@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from seedance import dispatcher
+from seedance import dispatcher, queue
 from seedance.models import Run
-from seedance.queue import RECONCILE_RUNS, REFRESH_RUN
+from seedance.queue import RECONCILE_RUNS, REFRESH_RUN, SWEEP_STATUSES
 from seedance.sandbox import SandboxServer
 from seedance.services.submission import run_submit
 from seedance.states import RunStatus
@@ -47,6 +47,20 @@ def test_due_recheck_is_enqueued_once_and_booked_again(tenant: Any) -> None:
     assert (refreshes(run), refreshes(not_yet)) == (1, 0)
     run.refresh_from_db()
     assert run.recheck_at == now + timedelta(seconds=5)
+
+
+def test_a_status_sweep_is_enqueued_once_per_interval(
+    db: None, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted where it is enqueued: dispatchers the other tests start share the broker."""
+    settings.SEEDANCE = {**settings.SEEDANCE, "STATUS_SWEEP_SECONDS": 5.0}
+    enqueued: list[str] = []
+    monkeypatch.setattr(queue, "enqueue_status_sweep", lambda: enqueued.append(SWEEP_STATUSES))
+    now = timezone.now()
+
+    assert dispatcher.dispatch_once(now) == 1
+    assert dispatcher.dispatch_once(now + timedelta(seconds=1)) == 0
+    assert enqueued == [SWEEP_STATUSES]
 
 
 def test_recheck_setting_sets_the_interval(tenant: Any, settings: Any) -> None:
