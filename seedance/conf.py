@@ -99,6 +99,14 @@ def setting(name: str) -> Any:
     raise ImproperlyConfigured(f"SEEDANCE[{name!r}] is not a known setting")
 
 
+def create_outcome_window_seconds() -> float:
+    """How long after a create attempt is sent Runflow may still make its run: httpx bounds
+    each phase (connect, send, the answer) by ``RUNFLOW_TIMEOUT``, and Runflow may still be
+    processing a request we gave up on. A claimed run with no answer whose last attempt is
+    older than this may be looked up and, if Runflow has none, sent again."""
+    return 3 * float(setting("RUNFLOW_TIMEOUT")) + SUBMIT_MARGIN_SECONDS
+
+
 def submit_worst_case_seconds() -> float:
     """Longest a submit can take before its outcome is known.
 

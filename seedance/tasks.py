@@ -36,4 +36,4 @@ def purge_webhook_log() -> int:
 
 
 def sweep_statuses() -> str:
-    return str(status_sweep.status_sweep())
+    return f"{status_sweep.status_sweep()} {reconcile.reconcile_lost_creates()}"

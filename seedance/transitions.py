@@ -53,9 +53,25 @@ def run_claim(
             run_cancel_for_suspension(run_id, only_if=waiting & never_sent)
             return None
         claimed = Run.objects.filter(waiting, pk=run_id).update(
-            claimed_at=timezone.now(), submit_attempts=F("submit_attempts") + 1
+            claimed_at=timezone.now(),
+            create_sent_at=None,
+            submit_attempts=F("submit_attempts") + 1,
         )
     return Run.objects.get(pk=run_id) if claimed else None
+
+
+def run_note_create_sent(run_id: UUID | str, *, claimed_at: datetime | None) -> bool:
+    """Note that a create is about to go out under this claim; False when the claim was
+    taken over (or the run got its provider id): nothing may be sent then."""
+    return (
+        Run.objects.filter(
+            pk=run_id,
+            status=RunStatus.QUEUED,
+            provider_run_id__isnull=True,
+            claimed_at=claimed_at,
+        ).update(create_sent_at=timezone.now())
+        == 1
+    )
 
 
 def run_release_claim(run: Run) -> None:

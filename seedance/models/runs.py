@@ -82,6 +82,9 @@ class Run(models.Model):
     #: Set when a submit task claims the run; a claimed run is no longer cancelable.
     claimed_at = models.DateTimeField(null=True, blank=True)
     submit_attempts = models.PositiveIntegerField(default=0)
+    #: When the last create attempt under the current claim was sent: its outcome is known
+    #: once that attempt's budget (``seedance.conf.create_outcome_window_seconds``) is over.
+    create_sent_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

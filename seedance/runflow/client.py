@@ -126,12 +126,18 @@ class RunflowClient:
         client_ref: str,
         callback_url: str | None,
         model_id: str | None = None,
+        before_attempt: Callable[[], None] | None = None,
     ) -> ProviderRun:
-        """Submit once; on an unknown outcome the caller looks the run up by ``client_ref``."""
+        """Submit once; on an unknown outcome the caller looks the run up by ``client_ref``.
+        ``before_attempt`` runs before each attempt is sent; what it raises stops the create."""
         model = model_id or setting("RUNFLOW_MODEL_ID")
         body = create_body(run_input=run_input, client_ref=client_ref, callback_url=callback_url)
         data = self._request(
-            "POST", f"models/{quote(model, safe='/')}/runs", json=body, retry=_retry_create
+            "POST",
+            f"models/{quote(model, safe='/')}/runs",
+            json=body,
+            retry=_retry_create,
+            before_attempt=before_attempt,
         )
         return self._parse(data, outcome_unknown=True)
 
@@ -216,10 +222,13 @@ class RunflowClient:
         retry: Callable[[exc.RunflowError], bool],
         json: Any = None,
         params: dict[str, Any] | None = None,
+        before_attempt: Callable[[], None] | None = None,
     ) -> Any:
         """Send with backoff while ``retry`` allows it; return the decoded 2xx body."""
         attempt = 1
         while True:
+            if before_attempt is not None:
+                before_attempt()
             try:
                 return self._send_once(method, path, json=json, params=params)
             except exc.RunflowError as error:

@@ -2,7 +2,7 @@
 
 Three kinds of stuck run, each settled by asking Runflow rather than by guessing:
 - queued and never claimed (the submit task was lost): submit it;
-- claimed for longer than a submit can take, with no provider id (the create's answer was
+- claimed with no provider id once its last create attempt's outcome window is over (the answer was
   lost): attach Runflow's run if it has one for our ``client_ref``, else take over the
   claim and submit again;
 - in progress at Runflow with no news for a while (the callback was lost): poll it.
@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from seedance.conf import setting, submit_worst_case_seconds
+from seedance.conf import create_outcome_window_seconds, setting
 from seedance.exceptions import RunflowError, RunflowNotFound
 from seedance.models import Run, RunDiscrepancy
 from seedance.outcomes import PROVIDER_FAILED
@@ -90,6 +91,26 @@ def reconcile_runs(
     return report
 
 
+def reconcile_lost_creates(
+    *, now: datetime | None = None, client: RunflowClient | None = None
+) -> ReconcileReport:
+    """Only the lost creates, at the status sweep's cadence: a run whose create answer was
+    lost is looked up (and, Runflow having none, sent again) seconds after its outcome
+    window ends rather than at the next reconcile."""
+    now = now or timezone.now()
+    report = ReconcileReport()
+    runs = _claimed_without_answer(now)[: int(setting("RECONCILE_BATCH_SIZE"))]
+    if not runs:
+        return report
+    runflow = client or runflow_client()
+    try:
+        _each(runs, _settle_lost_create, now, runflow, report)
+    finally:
+        if client is None:
+            runflow.close()
+    return report
+
+
 def _each(
     runs: Iterable[Run], step: Step, now: datetime, runflow: RunflowClient, report: ReconcileReport
 ) -> None:
@@ -117,11 +138,14 @@ def _unclaimed_and_waiting(now: datetime) -> "list[Run]":
 
 
 def _claimed_without_answer(now: datetime) -> "list[Run]":
-    worst_case = now - timedelta(seconds=submit_worst_case_seconds())
+    """Claimed runs whose last create attempt (or, with none sent, the claim) is older than
+    its outcome window: Runflow has made the run by now, or never will."""
+    window_start = now - timedelta(seconds=create_outcome_window_seconds())
     return list(
-        Run.objects.filter(
-            status=RunStatus.QUEUED, provider_run_id__isnull=True, claimed_at__lt=worst_case
-        ).order_by("claimed_at")
+        Run.objects.filter(status=RunStatus.QUEUED, provider_run_id__isnull=True)
+        .alias(last_sent=Coalesce("create_sent_at", "claimed_at"))
+        .filter(last_sent__lt=window_start)
+        .order_by("last_sent")
     )
 
 

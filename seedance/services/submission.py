@@ -2,8 +2,10 @@
 
 A submit first claims the run with a conditional UPDATE, so running it twice, or twice at
 once, sends one create. When Runflow's answer is lost the run stays claimed and is looked
-up by ``client_ref``; only the reconciler may resubmit, after the submit's worst case, by
-taking over that exact claim (compare-and-swap), so two reconcilers never both resend.
+up by ``client_ref``; only the reconciler may resubmit, once the last attempt's outcome
+window is over and Runflow has none, by taking over that exact claim (compare-and-swap),
+so two reconcilers never both resend. Each attempt is sent only after noting its send time
+under the claim it was made with, so a submit taken over while it waited to retry stops.
 
 The claim (``seedance.transitions.run_claim``) first reads the tenant's suspension under
 a lock on the tenant's row, the lock a suspension takes too: a run is claimed either before
@@ -14,6 +16,7 @@ nothing can have been sent).
 import logging
 from contextlib import ExitStack
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 from django.urls import reverse
@@ -33,6 +36,7 @@ from seedance.transitions import (
     run_claim,
     run_finish,
     run_flag,
+    run_note_create_sent,
     run_release_claim,
 )
 
@@ -59,13 +63,30 @@ def run_submit(
         runflow = client or owned.enter_context(runflow_client())
         try:
             provider_run = runflow.create_run(
-                run_input=run.input, client_ref=str(run.pk), callback_url=callback_url_for(run.pk)
+                run_input=run.input,
+                client_ref=str(run.pk),
+                callback_url=callback_url_for(run.pk),
+                before_attempt=partial(_note_sent_under_claim, run),
             )
         except RunflowError as exc:
             _submit_failed(run, exc, runflow)
             return
+        except ClaimTakenOver:
+            logger.warning("Run %s was taken over while its submit waited; not sending", run.pk)
+            return
     if run_attach_provider(run.pk, provider_run):
         SUBMIT_LATENCY.observe(seconds_since(run.created_at))
+
+
+class ClaimTakenOver(Exception):
+    """The reconciler took the run over while this submit waited between attempts."""
+
+
+def _note_sent_under_claim(run: Run) -> None:
+    """Before each create attempt: the moment the outcome window is measured from, noted
+    only while this submit still holds its claim."""
+    if not run_note_create_sent(run.pk, claimed_at=run.claimed_at):
+        raise ClaimTakenOver(run.pk)
 
 
 def run_find_upstream(run: Run, runflow: RunflowClient) -> ProviderRun | None:

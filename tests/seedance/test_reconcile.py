@@ -9,12 +9,12 @@ import pytest
 from django.db.models import Q
 from django.utils import timezone
 
-from seedance.conf import submit_worst_case_seconds
+from seedance.conf import create_outcome_window_seconds
 from seedance.models import Run
 from seedance.outcomes import DEADLINE_EXCEEDED
 from seedance.runflow.client import RunflowClient
 from seedance.sandbox import SandboxServer
-from seedance.services.reconcile import ReconcileReport, reconcile_runs
+from seedance.services.reconcile import ReconcileReport, reconcile_lost_creates, reconcile_runs
 from seedance.services.submission import run_submit
 from seedance.states import RunStatus
 from tests.factories import make_run
@@ -94,10 +94,10 @@ def test_run_within_its_grace_period_is_left_to_its_submit_task(
     assert sandbox.count_runs(client_ref=str(run.pk)) == 0
 
 
-def test_worker_crash_before_the_create_is_resubmitted_after_the_worst_case(
+def test_worker_crash_before_the_create_is_resubmitted_once_the_claims_window_is_over(
     tenant: Any, sandbox: SandboxServer
 ) -> None:
-    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    claimed_at = timezone.now() - timedelta(seconds=create_outcome_window_seconds() + 1)
     run = make_run(tenant, claimed_at=claimed_at, submit_attempts=1)
     reconcile_runs()
     run.refresh_from_db()
@@ -106,7 +106,7 @@ def test_worker_crash_before_the_create_is_resubmitted_after_the_worst_case(
     assert sandbox.count_runs(client_ref=str(run.pk)) == 1
 
 
-def test_claimed_run_is_not_resubmitted_before_the_worst_case(
+def test_claimed_run_is_not_resubmitted_within_the_claims_window(
     tenant: Any, sandbox: SandboxServer
 ) -> None:
     run = make_run(tenant, claimed_at=timezone.now() - timedelta(seconds=5), submit_attempts=1)
@@ -116,7 +116,7 @@ def test_claimed_run_is_not_resubmitted_before_the_worst_case(
 
 def test_lost_create_answer_is_attached_never_resent(tenant: Any, sandbox: SandboxServer) -> None:
     """The create reached Runflow, the answer (and the worker) were lost: one run upstream."""
-    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    claimed_at = timezone.now() - timedelta(seconds=create_outcome_window_seconds() + 1)
     run = make_run(tenant, claimed_at=claimed_at, submit_attempts=1)
     with RunflowClient() as runflow:
         upstream = runflow.create_run(
@@ -158,7 +158,7 @@ def test_unsubmitted_run_past_its_deadline_fails_with_a_clear_code(
 def test_claimed_run_past_its_deadline_with_no_record_upstream_fails(
     tenant: Any, sandbox: SandboxServer
 ) -> None:
-    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    claimed_at = timezone.now() - timedelta(seconds=create_outcome_window_seconds() + 1)
     run = make_run(
         tenant,
         claimed_at=claimed_at,
@@ -201,7 +201,7 @@ def test_two_reconcilers_taking_over_one_stale_claim_send_one_create(
 ) -> None:
     from seedance.services.reconcile import _settle_lost_create
 
-    claimed_at = timezone.now() - timedelta(seconds=submit_worst_case_seconds() + 1)
+    claimed_at = timezone.now() - timedelta(seconds=create_outcome_window_seconds() + 1)
     run = make_run(tenant, claimed_at=claimed_at, submit_attempts=1)
     first_view, second_view = Run.objects.get(pk=run.pk), Run.objects.get(pk=run.pk)
     report = ReconcileReport()
@@ -210,6 +210,51 @@ def test_two_reconcilers_taking_over_one_stale_claim_send_one_create(
         _settle_lost_create(second_view, timezone.now(), runflow, report)
     assert sandbox.count_runs(client_ref=str(run.pk)) == 1
     assert Run.objects.get(pk=run.pk).submit_attempts == 2
+
+
+def test_the_outcome_window_runs_from_the_last_create_attempt_not_from_the_claim(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    """Claimed long ago, but a retry went out recently: that attempt may still make a run."""
+    window = create_outcome_window_seconds()
+    now = timezone.now()
+    run = make_run(
+        tenant,
+        claimed_at=now - timedelta(seconds=window * 4),
+        create_sent_at=now - timedelta(seconds=window - 5),
+        submit_attempts=1,
+    )
+    assert reconcile_lost_creates(now=now).submitted == 0
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 0
+
+    later = now + timedelta(seconds=6)
+    assert reconcile_lost_creates(now=later).submitted == 1
+    run.refresh_from_db()
+    assert run.provider_run_id is not None
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+
+
+def test_a_lost_answer_whose_first_lookup_failed_is_attached_at_the_sweeps_cadence(
+    tenant: Any, sandbox: SandboxServer, settings: Any
+) -> None:
+    """The create made a run, its answer was lost and so was the lookup right after: the
+    next lookup, seconds after the window, attaches Runflow's run and sends nothing."""
+    settings.SEEDANCE = {**settings.SEEDANCE, "RUNFLOW_MAX_ATTEMPTS": 1}
+    sandbox.faults.set_global(lose_create_answer="drop", list_errors=[503])
+    run = make_run(tenant, resolution="480p", duration="4")
+    run_submit(run.pk)
+    run.refresh_from_db()
+    assert run.provider_run_id is None
+    assert run.create_sent_at is not None
+    sandbox.faults.clear()
+
+    assert reconcile_lost_creates().attached == 0  # still within the window
+    window_over = run.create_sent_at + timedelta(seconds=create_outcome_window_seconds() + 1)
+    report = reconcile_lost_creates(now=window_over)
+
+    assert (report.attached, report.submitted) == (1, 0)
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+    assert wait_for_run(run).status == RunStatus.SUCCEEDED
 
 
 def test_deadline_never_fails_a_run_that_got_its_provider_id_meanwhile(

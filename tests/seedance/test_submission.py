@@ -86,6 +86,45 @@ def test_create_refused_with_429_then_503_is_retried_into_one_run(
     assert sandbox.count_runs(client_ref=str(run.pk)) == 1
 
 
+def test_each_create_attempt_notes_its_send_time_under_the_claim(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    run = make_run(tenant)
+    sandbox.faults.set_for(str(run.pk), create_errors=[503])
+    sent: list[Any] = []
+
+    def between_attempts(seconds: float) -> None:
+        sent.append(Run.objects.get(pk=run.pk).create_sent_at)
+
+    before = timezone.now()
+    run_submit(run.pk, client=RunflowClient(sleep=between_attempts))
+    run.refresh_from_db()
+
+    assert sent[0] is not None
+    assert before <= sent[0] < run.create_sent_at
+    assert run.provider_run_id is not None
+
+
+def test_a_submit_taken_over_while_it_waits_to_retry_sends_nothing_more(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    """The reconciler may take over once the refused attempt's window is over: the old
+    submit, waking to retry, finds its claim gone and stops, so one create goes out."""
+    run = make_run(tenant)
+    sandbox.faults.set_for(str(run.pk), create_errors=[503])
+
+    def reconciler_takes_over(seconds: float) -> None:
+        stale = Run.objects.get(pk=run.pk).claimed_at
+        run_submit(run.pk, stale_claim=stale, upstream_checked=True)
+
+    run_submit(run.pk, client=RunflowClient(sleep=reconciler_takes_over))
+
+    run.refresh_from_db()
+    assert run.provider_run_id is not None
+    assert run.submit_attempts == 2
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+
+
 def test_create_refused_every_time_releases_the_claim_for_the_reconciler(
     tenant: Any, sandbox: SandboxServer
 ) -> None:
