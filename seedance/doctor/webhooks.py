@@ -5,15 +5,17 @@ mean ``manage.py dispatcher`` is not running (a problem).
 """
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
 
 from seedance.doctor.findings import Context, Finding, Section, Severity, admin_page, ok, shown
-from seedance.doctor.runs import RECONCILER_GRACE
 from seedance.models import WebhookDelivery, WebhookEndpoint
 
 PENDING = WebhookDelivery.State.PENDING
+#: The dispatcher wakes every second and a lost task's lease runs out within a minute:
+#: a delivery overdue by more than this is not a hiccup.
+DISPATCHER_GRACE = timedelta(minutes=5)
 
 
 def _disabled() -> Iterator[Finding]:
@@ -75,7 +77,7 @@ def stalled_deliveries(now: datetime) -> "list[int]":
     return list(
         WebhookDelivery.objects.filter(
             state=PENDING,
-            next_attempt_at__lt=now - RECONCILER_GRACE,
+            next_attempt_at__lt=now - DISPATCHER_GRACE,
             endpoint__enabled=True,
             endpoint__tenant__suspended_at__isnull=True,
         )
