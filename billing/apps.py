@@ -44,6 +44,10 @@ class BillingConfig(AppConfig):
         from billing.metrics import register_collectors
 
         register_collectors()
+        from billing.doctor import billing_section
+        from seedance.doctor.registry import register_section
+
+        register_section("billing", billing_section)
 
 
 def _extend_portal() -> None:

@@ -45,8 +45,9 @@ def _path(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def stripe_client() -> stripe.StripeClient:
-    """The SDK's own retries stay off: the push owns its backoff in the ledger."""
+def stripe_client(*, timeout: float | None = None) -> stripe.StripeClient:
+    """The SDK's own retries stay off: the push owns its backoff in the ledger. ``timeout``
+    overrides ``STRIPE_TIMEOUT`` for a caller that must not wait long (``runs_doctor``)."""
     base = setting("STRIPE_API_BASE")
     addresses: BaseAddresses = (
         {"api": base, "meter_events": base, "files": base, "connect": base} if base else {}
@@ -56,6 +57,7 @@ def stripe_client() -> stripe.StripeClient:
         base_addresses=addresses,
         max_network_retries=0,
         http_client=CountingHTTPXClient(
-            timeout=float(setting("STRIPE_TIMEOUT")), allow_sync_methods=True
+            timeout=float(timeout if timeout is not None else setting("STRIPE_TIMEOUT")),
+            allow_sync_methods=True,
         ),
     )

@@ -8,6 +8,11 @@ class SeedanceConfig(AppConfig):
 
     def ready(self) -> None:
         from seedance import checks  # noqa: F401  (registers the system checks)
+        from seedance.doctor.registry import register_section
+        from seedance.doctor.runflow import runflow_section
+        from seedance.doctor.runs import runs_section
+        from seedance.doctor.tasks import tasks_section
+        from seedance.doctor.webhooks import webhooks_section
         from seedance.portal.extensions import NavLink, register_nav_link
         from seedance.signals import run_delivered, run_finished, run_moderated, run_undeliverable
         from seedance.webhooks import events
@@ -27,6 +32,11 @@ class SeedanceConfig(AppConfig):
             NavLink("account", "delete", "Delete account", "accounts:delete", order=90),
         ):
             register_nav_link(link)
+
+        register_section("runs", runs_section)
+        register_section("tasks", tasks_section)
+        register_section("webhooks", webhooks_section)
+        register_section("runflow", runflow_section)
 
         # Tenant webhooks' outbox rows commit with the change they report.
         run_finished.connect(events.on_run_finished, dispatch_uid="seedance.webhooks.finished")

@@ -145,6 +145,13 @@ class RunflowClient:
         data = self._request("GET", f"runs/{quote(provider_run_id, safe='')}", retry=_retry_read)
         return self._parse(data, outcome_unknown=False)
 
+    def balance(self) -> dict[str, Any]:
+        """Our credit at Runflow: the cheapest authenticated read (``runs_doctor`` asks it)."""
+        data = self._request("GET", "billing/balance", retry=_retry_read)
+        if not isinstance(data, dict):
+            raise self._bad_response("balance is not an object", outcome_unknown=False)
+        return data
+
     def find_by_client_ref(
         self, client_ref: str, *, created_after: datetime, created_before: datetime | None = None
     ) -> ProviderRun | None:
@@ -315,9 +322,11 @@ class RunflowClient:
 
 
 def _operation(method: str, path: str) -> str:
-    """The metric label of a call: create, get (one run) or list."""
+    """The metric label of a call: create, get (one run), list or balance."""
     if method == "POST":
         return "create"
+    if path == "billing/balance":
+        return "balance"
     return "list" if path == "runs" else "get"
 
 

@@ -376,3 +376,17 @@ def test_retry_after_longer_than_a_worker_should_wait_fails_at_once() -> None:
         fake.client().get_run(RUN_ID)
     assert refused.value.retry_after == 120
     assert fake.sleeps == []
+
+
+def test_balance_is_an_authenticated_read_of_our_credit() -> None:
+    fake = FakeRunflow(httpx.Response(200, json={"balance_cents": 1234, "currency": "usd"}))
+    assert fake.client().balance() == {"balance_cents": 1234, "currency": "usd"}
+    (request,) = fake.requests
+    assert (request.method, request.url.path) == ("GET", "/v1/billing/balance")
+    assert request.headers["Authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_balance_that_is_not_an_object_is_a_bad_response() -> None:
+    fake = FakeRunflow(httpx.Response(200, json=[1, 2]))
+    with pytest.raises(exc.RunflowError, match="balance is not an object"):
+        fake.client().balance()
