@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
-from seedance.conf import setting, submit_worst_case_seconds
+from seedance.conf import create_outcome_window_seconds, setting
 from seedance.doctor.findings import (
     Context,
     Finding,
@@ -59,12 +60,10 @@ def stuck_runs(now: datetime) -> dict[str, tuple[str, QuerySet[Run]]]:
             ),
         ),
         "create_unanswered": (
-            "claimed for submission longer than a submit can take, with no Runflow id",
-            in_flight.filter(
-                status=RunStatus.QUEUED,
-                provider_run_id__isnull=True,
-                claimed_at__lt=now - timedelta(seconds=submit_worst_case_seconds()) - grace,
-            ),
+            "claimed, their last create attempt's outcome window over, with no Runflow id",
+            in_flight.filter(status=RunStatus.QUEUED, provider_run_id__isnull=True)
+            .alias(last_sent=Coalesce("create_sent_at", "claimed_at"))
+            .filter(last_sent__lt=now - timedelta(seconds=create_outcome_window_seconds()) - grace),
         ),
         "no_news": (
             "at Runflow with no callback and no poll for long",

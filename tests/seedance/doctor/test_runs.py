@@ -49,9 +49,18 @@ def test_a_queued_run_inside_the_reconcilers_grace_is_not_stuck(tenant: Tenant) 
     assert "runs.stuck.never_submitted" not in trouble(section_at())
 
 
-def test_a_claim_without_runflows_answer_past_the_worst_case_is_stuck(tenant: Tenant) -> None:
+def test_a_claim_without_runflows_answer_past_its_outcome_window_is_stuck(tenant: Tenant) -> None:
     run = make_run(tenant, claimed_at=timezone.now() - timedelta(hours=1))
     assert finding(section_at(), "runs.stuck.create_unanswered").items == (str(run.pk),)
+
+
+def test_a_claim_whose_last_create_attempt_is_recent_is_not_stuck(tenant: Tenant) -> None:
+    make_run(
+        tenant,
+        claimed_at=timezone.now() - timedelta(hours=1),
+        create_sent_at=timezone.now() - timedelta(seconds=10),
+    )
+    assert "runs.stuck.create_unanswered" not in trouble(section_at())
 
 
 def test_a_run_at_runflow_with_no_news_for_long_is_stuck(tenant: Tenant) -> None:
