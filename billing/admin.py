@@ -9,7 +9,9 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest
+from django.utils import timezone
 
+from billing.cap_notices import cap_notices_check
 from billing.meter_errors import usage_resend_refused
 from billing.models import (
     BillingDifference,
@@ -99,6 +101,7 @@ class TenantBillingAdmin(admin.ModelAdmin[TenantBilling]):
                 actor=Actor.staff(request.user),
                 reason=form.cleaned_data["reason"],
             )
+            cap_notices_check(tenant=obj.tenant, at=timezone.now())
 
     @admin.display(description="Held usage (USD)")
     def held_amount(self, billing: TenantBilling) -> Decimal:

@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.urls import NoReverseMatch, reverse
 
+from billing.cap_notices import CapSpend, cap_notices_record
 from billing.conf import setting
-from billing.models import RunCharge, TenantBilling
+from billing.models import CapNotice, RunCharge, TenantBilling
 from billing.periods import period_of
 from billing.pricing import amount_for, unit_price, worst_case_seconds
 from billing.selectors import end_user_cap_of, payment_method_status
@@ -29,7 +30,8 @@ CONCURRENCY_RETRY_AFTER_SECONDS = 10
 
 
 def admit_run(*, run: Run) -> RunCharge:
-    """seedance's admission hook: check every cap, then reserve the run's worst case."""
+    """seedance's admission hook: check every cap, reserve the run's worst case, and tell
+    the tenant of each cap threshold this reservation met (billing.cap_notices)."""
     billing = tenant_billing_for_update(run.tenant)
     if setting("ENFORCE_SUBSCRIPTION") and billing.subscription_status in BLOCKING_STATUSES:
         raise PaymentRequired(
@@ -51,24 +53,27 @@ def admit_run(*, run: Run) -> RunCharge:
                 code="tenant_concurrency_cap",
                 retry_after=CONCURRENCY_RETRY_AFTER_SECONDS,
             )
+    caps = []
     if billing.monthly_spend_cap is not None:
-        _check_budget(
+        spend = _check_budget(
             charges.filter(period=period),
             reserved,
             billing.monthly_spend_cap,
             code="tenant_monthly_spend_cap",
             who="This tenant",
         )
+        caps.append(CapSpend(CapNotice.Kind.TENANT, "", billing.monthly_spend_cap, spend))
     end_user_cap = end_user_cap_of(billing, run.end_user_id)
     if end_user_cap is not None:
-        _check_budget(
+        spend = _check_budget(
             charges.filter(period=period, end_user_id=run.end_user_id),
             reserved,
             end_user_cap,
             code="end_user_monthly_spend_cap",
             who=f"End user {run.end_user_id!r}",
         )
-    return RunCharge.objects.create(
+        caps.append(CapSpend(CapNotice.Kind.END_USER, run.end_user_id, end_user_cap, spend))
+    charge = RunCharge.objects.create(
         run=run,
         tenant=run.tenant,
         end_user_id=run.end_user_id,
@@ -77,6 +82,8 @@ def admit_run(*, run: Run) -> RunCharge:
         amount=reserved,
         period=period,
     )
+    cap_notices_record(tenant=run.tenant, period=period, caps=caps, at=run.created_at)
+    return charge
 
 
 def tenant_billing_for_update(tenant: Tenant) -> TenantBilling:
@@ -119,7 +126,8 @@ def _billing_page() -> str:
 
 def _check_budget(
     charges: "QuerySet[RunCharge]", reserved: Decimal, cap: Decimal, *, code: str, who: str
-) -> None:
+) -> Decimal:
+    """The period's spend once ``reserved`` is added, or BudgetExceeded if it passes ``cap``."""
     spent = charges.aggregate(total=Sum("amount"))["total"] or Decimal(0)
     if spent + reserved > cap:
         raise BudgetExceeded(
@@ -127,3 +135,4 @@ def _check_budget(
             f"monthly cap; this run may cost up to {reserved:.2f} USD.",
             code=code,
         )
+    return spent + reserved

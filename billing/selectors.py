@@ -13,7 +13,14 @@ from django.db.models.functions import Cast, Round, TruncDate
 from django.utils import timezone
 
 from billing.conf import payment_method_allowance, stripe_enabled
-from billing.models import EndUserLimit, Price, RunCharge, TenantBilling, UsageRecord
+from billing.models import (
+    CapNotice,
+    EndUserLimit,
+    Price,
+    RunCharge,
+    TenantBilling,
+    UsageRecord,
+)
 from billing.naming import metered_price_label
 from billing.periods import period_of
 from billing.pricing import invoice_line_cents, prices_in_effect
@@ -220,6 +227,18 @@ def spend_status(*, tenant: Tenant, end_user_id: str | None = None) -> SpendStat
     else:
         cap = end_user_cap_of(billing, end_user_id) if billing else None
     return SpendStatus(spent=month_spend(tenant=tenant, end_user_id=end_user_id), cap=cap)
+
+
+def cap_notices_this_period(*, tenant: Tenant, end_user_id: str | None = None) -> list[CapNotice]:
+    """This UTC month's cap notices, the highest threshold of each cap only: all of the
+    tenant's, or those of one end user's cap."""
+    notices = CapNotice.objects.for_tenant(tenant).filter(period=period_of(timezone.now()))
+    if end_user_id is not None:
+        notices = notices.filter(kind=CapNotice.Kind.END_USER, end_user_id=end_user_id)
+    highest: dict[tuple[str, str], CapNotice] = {}
+    for notice in notices.order_by("kind", "end_user_id", "threshold"):
+        highest[(notice.kind, notice.end_user_id)] = notice
+    return list(highest.values())
 
 
 def tenant_billing(*, tenant: Tenant) -> TenantBilling | None:

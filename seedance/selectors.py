@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from seedance.models import Run, Tenant
+from seedance.models import Membership, Run, Tenant
 from seedance.public_status import with_public_status
 
 
@@ -29,3 +29,9 @@ def verified_emails_of(*, user: User) -> set[str]:
             "email", flat=True
         )
     }
+
+
+def tenant_admin_emails(*, tenant: Tenant) -> list[str]:
+    """Where news for the tenant's admins is mailed: each admin's address, once, sorted."""
+    admins = Membership.objects.for_tenant(tenant).filter(role=Membership.Role.ADMIN)
+    return sorted({email for email in admins.values_list("user__email", flat=True) if email})

@@ -14,6 +14,7 @@ import stripe
 from django.db import transaction
 from django.utils import timezone
 
+from billing.cap_notices import cap_notices_check
 from billing.limits import tenant_billing_for_update
 from billing.models import EndUserLimit, RunCharge, TenantBilling
 from billing.selectors import (
@@ -189,6 +190,7 @@ def tenant_caps_update(
             setattr(billing, name, value)
         billing.save(update_fields=[*caps, "updated_at"])
         record_caps_changed(tenant=tenant, before=before, after=caps, actor=actor, reason=reason)
+        cap_notices_check(tenant=tenant, at=timezone.now())
     return billing
 
 
@@ -239,6 +241,7 @@ def end_user_limit_set(
                 {"monthly_spend_cap": previous}, {"monthly_spend_cap": monthly_spend_cap}
             ),
         )
+        cap_notices_check(tenant=tenant, at=timezone.now(), end_user_ids=[end_user_id])
     return limit
 
 
@@ -254,6 +257,7 @@ def end_user_limit_remove(*, tenant: Tenant, limit_id: int, actor: Actor) -> Non
             target=limit.end_user_id,
             details={"monthly_spend_cap": {"before": str(limit.monthly_spend_cap), "after": None}},
         )
+        cap_notices_check(tenant=tenant, at=timezone.now(), end_user_ids=[limit.end_user_id])
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 
 from billing.conf import stripe_enabled
 from billing.models import EndUserLimit, UsageRecord
+from billing.portal.banners import cap_banners
 from billing.portal.forms import CapsForm, EndUserLimitForm
 from billing.portal.services import (
     days_of_month,
@@ -51,9 +52,10 @@ class UsageView(PortalMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         is_admin = self.membership.role == Membership.Role.ADMIN
+        own_end_user_id = None if is_admin else person_end_user_id(user_id=self.membership.user_id)
         overview = usage_overview(
             tenant=self.membership.tenant,
-            end_user_id=None if is_admin else person_end_user_id(user_id=self.membership.user_id),
+            end_user_id=own_end_user_id,
             include_end_users=is_admin,
         )
         by_day = {group.key: group for group in overview.days}
@@ -82,6 +84,7 @@ class UsageView(PortalMixin, TemplateView):
             is_admin=is_admin,
             invoice=invoice,
             total_amount=usd(invoice.ledger_total if is_admin else overview.totals.amount),
+            cap_banners=cap_banners(tenant=self.membership.tenant, end_user_id=own_end_user_id),
         )
         return context
 

@@ -26,7 +26,7 @@ EVENT_TYPES: dict[str, str] = {
     "run.moderation.approved": "A held video was approved.",
     "run.moderation.rejected": "A held video was rejected; it is never shown.",
     "usage.cap.warning": "Spend reached 80% of a cap in this period.",
-    "usage.cap.reached": "Spend reached a cap in this period.",
+    "usage.cap.reached": "A cap admits no further run in this period.",
     "webhook.test": "A test event sent from the endpoint's page.",
 }
 #: Types whose data is the run as the API shows it when each attempt is sent.

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from seedance.conf import setting
-from seedance.models import Membership, WebhookEndpoint
+from seedance.models import WebhookEndpoint
+from seedance.selectors import tenant_admin_emails
 
 GONE = 410
 
@@ -52,15 +53,7 @@ def endpoint_disable(endpoint_id: UUID, *, reason: str, now: datetime) -> bool:
 def endpoint_disabled_notice(endpoint_id: UUID) -> int:
     """E-mail every admin of the endpoint's tenant why it was disabled; how many were sent."""
     endpoint = WebhookEndpoint.objects.select_related("tenant").get(pk=endpoint_id)
-    recipients = sorted(
-        {
-            email
-            for email in Membership.objects.for_tenant(endpoint.tenant)
-            .filter(role=Membership.Role.ADMIN)
-            .values_list("user__email", flat=True)
-            if email
-        }
-    )
+    recipients = tenant_admin_emails(tenant=endpoint.tenant)
     if not recipients:
         return 0
     context = {"endpoint": endpoint, "tenant": endpoint.tenant}
