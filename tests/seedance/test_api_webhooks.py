@@ -1,6 +1,7 @@
 """REST API v1 webhook endpoints: a secret shown once that verifies real deliveries, field
 errors, rotation, the delivery log, redelivery, test events, and tenant isolation."""
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -167,6 +168,17 @@ def test_bad_input_is_a_field_level_400_and_creates_nothing(
     api_client: APIClient, receiver: ReceiverServer, fields: dict[str, Any], field: str
 ) -> None:
     assert_field_error(create(api_client, receiver, **fields), field)
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_description_with_a_lone_surrogate_is_a_field_error(
+    api_client: APIClient, receiver: ReceiverServer
+) -> None:
+    body = json.dumps({"url": receiver.url, "events": ["run.failed"], "description": "\ud800"})
+
+    response = api_client.post(ENDPOINTS_URL, body, content_type="application/json")
+
+    assert_field_error(response, "description")
     assert not WebhookEndpoint.objects.exists()
 
 
