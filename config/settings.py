@@ -276,6 +276,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Choice labels are ours (``R16 9``); the values are the documented contract.
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # The webhook event types are one enum wherever the API names one.
+    "ENUM_NAME_OVERRIDES": {"WebhookEventTypeEnum": "seedance.webhooks.events.EVENT_TYPES"},
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -29,6 +29,10 @@ export WEB_BIND=127.0.0.1:$WEB_PORT WEB_ACCESS_LOG=$FUZZ_DIR/access.log
 # The fuzzing tenant's throttles are off: schemathesis sends hundreds of requests a minute,
 # and some with no or a bad key (ignored_auth), which would soon answer 429 instead of 401.
 export SEEDANCE_API_CREATE_RATE=off SEEDANCE_API_READ_RATE=off SEEDANCE_API_AUTH_FAILURE_RATE=off
+# No outbound port: the webhook URLs schemathesis registers are all refused (400) whatever
+# the network, so nothing is resolved or sent to a host it made up (the sandbox's loopback
+# address, the one plain-http exception, is still fetched from).
+export SEEDANCE_OUTBOUND_PORTS=
 
 . scripts/processes.sh
 cleanup() {

@@ -19,6 +19,7 @@ _STATUS_BY_ERROR: list[tuple[type[seedance_errors.SeedanceError], int]] = [
     (seedance_errors.CallbackRejected, status.HTTP_401_UNAUTHORIZED),
     (seedance_errors.RunNotCancelable, status.HTTP_409_CONFLICT),
     (seedance_errors.IdempotencyKeyInFlight, status.HTTP_409_CONFLICT),
+    (seedance_errors.WebhookActionRefused, status.HTTP_409_CONFLICT),
     (seedance_errors.IdempotencyKeyReused, status.HTTP_422_UNPROCESSABLE_ENTITY),
     (seedance_errors.ConcurrencyLimitExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
     (seedance_errors.BudgetExceeded, status.HTTP_402_PAYMENT_REQUIRED),

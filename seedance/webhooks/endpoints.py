@@ -199,8 +199,19 @@ def _valid(*, url: str | None, events: Any, description: str | None) -> dict[str
     if description is not None:
         if not isinstance(description, str) or len(description) > DESCRIPTION_MAX_CHARS:
             errors["description"] = [f"At most {DESCRIPTION_MAX_CHARS} characters."]
+        elif not _storable(description):
+            errors["description"] = ["Must be text without NUL characters."]
         else:
             values["description"] = description
     if errors:
         raise InvalidWebhookEndpoint(errors)
     return values
+
+
+def _storable(text: str) -> bool:
+    """Text every database stores: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text

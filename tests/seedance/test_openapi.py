@@ -15,12 +15,13 @@ from django.core.management import call_command
 from django.test import Client
 
 from billing.api import prices, serializers, views
-from seedance.api import base, errors
+from seedance.api import base, errors, webhook_input, webhook_serializers, webhook_views
 from seedance.api import schema as api_schema
 from seedance.api import serializers as run_serializers
 from seedance.api import views as run_views
 from seedance.api.serializers import NOT_BLANK_PATTERN
 from seedance.run_input import ASPECT_RATIOS, DURATIONS, RESOLUTIONS
+from seedance.webhooks.events import EVENT_TYPES
 from tests.seedance.accounts.servers import two_servers
 
 RUN_PATHS = ("/api/v1/runs", "/api/v1/runs/{run_id}", "/api/v1/runs/{run_id}/cancel")
@@ -165,6 +166,20 @@ def test_schema_generates_without_warnings(db: None) -> None:
 
 # --- Errors, summaries and descriptions ------------------------------------------------
 
+WEBHOOK_ENDPOINT = "/api/v1/webhooks/endpoints/{endpoint_id}"
+WEBHOOK_OPERATIONS = (
+    ("/api/v1/webhooks/endpoints", "post"),
+    ("/api/v1/webhooks/endpoints", "get"),
+    (WEBHOOK_ENDPOINT, "get"),
+    (WEBHOOK_ENDPOINT, "patch"),
+    (WEBHOOK_ENDPOINT, "delete"),
+    (f"{WEBHOOK_ENDPOINT}/rotate-secret", "post"),
+    (f"{WEBHOOK_ENDPOINT}/test", "post"),
+    (f"{WEBHOOK_ENDPOINT}/deliveries", "get"),
+    ("/api/v1/webhooks/deliveries/{delivery_id}/redeliver", "post"),
+    ("/api/v1/webhooks/event-types", "get"),
+)
+
 OPERATIONS = (
     ("/api/v1/runs", "post"),
     ("/api/v1/runs", "get"),
@@ -173,6 +188,7 @@ OPERATIONS = (
     ("/api/v1/usage", "get"),
     ("/api/v1/prices/estimate", "get"),
     ("/api/v1/limits", "get"),
+    *WEBHOOK_OPERATIONS,
 )
 #: What each operation can answer besides its success (seedance.api.schema).
 ERRORS = {
@@ -183,6 +199,24 @@ ERRORS = {
     ("/api/v1/usage", "get"): {400, 401, 403, 406, 429},
     ("/api/v1/prices/estimate", "get"): {400, 401, 403, 406, 429},
     ("/api/v1/limits", "get"): {400, 401, 403, 406, 429},
+    ("/api/v1/webhooks/endpoints", "post"): {400, 401, 403, 406, 413, 415, 429},
+    ("/api/v1/webhooks/endpoints", "get"): {400, 401, 403, 406, 429},
+    (WEBHOOK_ENDPOINT, "get"): {400, 401, 403, 404, 406, 429},
+    (WEBHOOK_ENDPOINT, "patch"): {400, 401, 403, 404, 406, 413, 415, 429},
+    (WEBHOOK_ENDPOINT, "delete"): {400, 401, 403, 404, 406, 429},
+    (f"{WEBHOOK_ENDPOINT}/rotate-secret", "post"): {400, 401, 403, 404, 406, 429},
+    (f"{WEBHOOK_ENDPOINT}/test", "post"): {400, 401, 403, 404, 406, 409, 429},
+    (f"{WEBHOOK_ENDPOINT}/deliveries", "get"): {400, 401, 403, 404, 406, 429},
+    ("/api/v1/webhooks/deliveries/{delivery_id}/redeliver", "post"): {
+        400,
+        401,
+        403,
+        404,
+        406,
+        409,
+        429,
+    },
+    ("/api/v1/webhooks/event-types", "get"): {400, 401, 403, 406, 429},
 }
 
 
@@ -253,7 +287,19 @@ def _texts(node: Any) -> list[str]:
 
 def _our_docstrings() -> list[str]:
     """The first line of every docstring in the API's modules: notes to us, not to tenants."""
-    modules = [prices, serializers, views, base, errors, api_schema, run_views, run_serializers]
+    modules = [
+        prices,
+        serializers,
+        views,
+        base,
+        errors,
+        api_schema,
+        run_views,
+        run_serializers,
+        webhook_input,
+        webhook_serializers,
+        webhook_views,
+    ]
     lines = []
     for module in modules:
         for _, obj in inspect.getmembers(module):
@@ -282,6 +328,31 @@ def test_schema_has_none_of_our_internal_notes(schema: dict[str, Any]) -> None:
 def test_create_body_refuses_fields_it_does_not_document(schema: dict[str, Any]) -> None:
     body = schema["components"]["schemas"]["RunCreateInput"]
     assert body["additionalProperties"] is False
+
+
+def test_webhook_bodies_refuse_fields_they_do_not_document(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    assert components["WebhookEndpointCreateInput"]["additionalProperties"] is False
+    assert components["PatchedWebhookEndpointUpdateInput"]["additionalProperties"] is False
+
+
+def test_only_create_and_rotate_document_a_secret(schema: dict[str, Any]) -> None:
+    def answer(path: str, method: str, code: str) -> dict[str, Any]:
+        content = schema["paths"][path][method]["responses"][code]["content"]
+        return resolve(schema, content["application/json"]["schema"])
+
+    assert "secret" in answer("/api/v1/webhooks/endpoints", "post", "201")["properties"]
+    rotated = answer(f"{WEBHOOK_ENDPOINT}/rotate-secret", "post", "200")["properties"]
+    assert {"secret", "previous_secret_expires_at"} <= set(rotated)
+    page = answer("/api/v1/webhooks/endpoints", "get", "200")
+    listed = resolve(schema, page["properties"]["results"]["items"])
+    assert "secret" not in listed["properties"]
+    assert "secret" not in answer(WEBHOOK_ENDPOINT, "get", "200")["properties"]
+    assert "secret" not in answer(WEBHOOK_ENDPOINT, "patch", "200")["properties"]
+
+
+def test_webhook_event_types_are_one_enum_of_the_registry(schema: dict[str, Any]) -> None:
+    assert schema["components"]["schemas"]["WebhookEventTypeEnum"]["enum"] == list(EVENT_TYPES)
 
 
 def test_prompt_pattern_is_pythons_not_blank() -> None:
