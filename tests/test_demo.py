@@ -5,8 +5,10 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +27,7 @@ from tests.processes import (
     wait_for_line,
 )
 from tests.seedance.accounts.servers import Server
+from tests.seedance.webhooks.conftest import ReceiverServer
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_LINE = "Ctrl-C stops everything."
@@ -47,10 +50,17 @@ def demo_environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[str]:
-    """Run scripts/demo.sh in a clean environment until it prints its banner."""
-    env = demo_environment(tmp_path)
+@dataclass(frozen=True)
+class Demo:
+    banner: str
+    var_dir: Path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """scripts/demo.sh in a clean environment, up once for the tests that only use it."""
+    var_dir = tmp_path_factory.mktemp("demo")
+    env = demo_environment(var_dir)
     process = subprocess.Popen(
         ["bash", "scripts/demo.sh"],
         cwd=ROOT,
@@ -69,7 +79,7 @@ def demo(tmp_path: Path) -> Iterator[str]:
             if READY_LINE in line or time.monotonic() > deadline:
                 break
         assert READY_LINE in "".join(banner), "".join(banner)
-        yield "".join(banner)
+        yield Demo(banner="".join(banner), var_dir=var_dir)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -80,13 +90,13 @@ def demo(tmp_path: Path) -> Iterator[str]:
 
 
 def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
-    demo: str, tmp_path: Path
+    demo: Demo, tmp_path: Path
 ) -> None:
-    curl = demo.split("Create a run:", 1)[1].split("Follow it:", 1)[0].strip()
-    key = re.search(r"API key:\s+(\S+)", demo)
-    base = re.search(r"Portal:\s+(\S+)", demo)
-    assert key, demo
-    assert base, demo
+    curl = demo.banner.split("Create a run:", 1)[1].split("Follow it:", 1)[0].strip()
+    key = re.search(r"API key:\s+(\S+)", demo.banner)
+    base = re.search(r"Portal:\s+(\S+)", demo.banner)
+    assert key, demo.banner
+    assert base, demo.banner
     created = subprocess.run(
         ["bash", "-c", curl],
         capture_output=True,
@@ -114,31 +124,32 @@ def test_printed_curl_creates_a_run_that_succeeds_with_the_requested_video(
     assert abs(media.width / media.height - 16 / 9) < 0.01
     assert (media.width, media.height) == (output["width"], output["height"])
 
-    stripe = re.search(r"Stripe:\s+curl -sS (\S+)", demo)
-    assert stripe, demo
-    billed: list[dict[str, object]] = []
+    stripe = re.search(r"Stripe:\s+curl -sS (\S+)", demo.banner)
+    assert stripe, demo.banner
+    billed: list[dict[str, str]] = []
     while not billed:
         assert time.monotonic() < deadline + 60, "the run's usage never reached Stripe"
         time.sleep(0.5)
-        billed = httpx.get(stripe.group(1)).json()["data"]
-    assert billed[0]["identifier"].endswith(run["id"])
-    assert Decimal(billed[0]["value"]) == int(run["duration"])
+        sent = httpx.get(stripe.group(1)).json()["data"]
+        billed = [event for event in sent if event["identifier"].endswith(run["id"])]
+    assert [Decimal(event["value"]) for event in billed] == [int(run["duration"])]
 
 
 def test_printed_sign_ins_work_and_staff_open_the_admin_with_the_printed_totp_secret(
-    demo: str, tmp_path: Path
+    demo: Demo,
 ) -> None:
-    base = re.search(r"Portal:\s+(\S+)\s+user: demo \(or (\S+)\)\s+password: (\S+)", demo)
-    admin = re.search(r"Admin:\s+\S+\s+user: (\S+) \(or \S+\)\s+password: (\S+)", demo)
-    totp = re.search(r"Staff TOTP:\s+(\S+)\s+\(kept in (\S+);.*\n\s+(otpauth://\S+)", demo)
-    assert base, demo
-    assert admin, demo
-    assert totp, demo
+    banner = demo.banner
+    base = re.search(r"Portal:\s+(\S+)\s+user: demo \(or (\S+)\)\s+password: (\S+)", banner)
+    admin = re.search(r"Admin:\s+\S+\s+user: (\S+) \(or \S+\)\s+password: (\S+)", banner)
+    totp = re.search(r"Staff TOTP:\s+(\S+)\s+\(kept in (\S+);.*\n\s+(otpauth://\S+)", banner)
+    assert base, banner
+    assert admin, banner
+    assert totp, banner
     secret, kept_in, uri = totp.groups()
-    assert Path(kept_in) == tmp_path / "demo-staff-totp.txt"
+    assert Path(kept_in) == demo.var_dir / "demo-staff-totp.txt"
     assert Path(kept_in).read_text().splitlines() == [secret, uri]
     # The demo made its own key and keeps it beside its database, readable by its owner only.
-    key_file = tmp_path / "secret_key"
+    key_file = demo.var_dir / "secret_key"
     assert len(key_file.read_text().strip()) >= 50
     assert key_file.stat().st_mode & 0o077 == 0
 
@@ -158,6 +169,77 @@ def test_printed_sign_ins_work_and_staff_open_the_admin_with_the_printed_totp_se
     done = staff.form_post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
     assert done.headers["location"] == "/admin/"
     assert staff.client.get("/admin/").status_code == 200
+
+
+def test_a_run_polled_every_half_second_shows_running_with_started_at_before_succeeded(
+    demo: Demo,
+) -> None:
+    """The status sweep at work: Runflow calls back only at the end."""
+    key = re.search(r"API key:\s+(\S+)", demo.banner)
+    base = re.search(r"Portal:\s+(\S+)", demo.banner)
+    assert key, demo.banner
+    assert base, demo.banner
+    seen: list[tuple[str, str | None]] = []
+    headers = {"Authorization": f"Bearer {key.group(1)}"}
+    with httpx.Client(base_url=base.group(1), headers=headers) as api:
+        run = api.post(
+            "/api/v1/runs",
+            json={"prompt": "Rain on a tin roof, close-up", "duration": "5", "resolution": "480p"},
+        ).json()
+        deadline = time.monotonic() + 30
+        while run["status"] != "succeeded":
+            assert time.monotonic() < deadline, f"not succeeded within 30 s: {seen}"
+            time.sleep(0.5)
+            run = api.get(f"/api/v1/runs/{run['id']}").json()
+            seen.append((run["status"], run["started_at"]))
+
+    running = [started for status, started in seen if status == "running"]
+    assert running, seen
+    assert all(running), seen
+    assert seen[-1] == ("succeeded", running[0]), seen
+
+
+def test_a_webhook_endpoint_on_a_local_port_is_told_of_a_run_succeeding_within_seconds(
+    demo: Demo,
+) -> None:
+    """The README's webhook walk-through: a receiver of one's own on 127.0.0.1, verifying
+    with the standardwebhooks library, hears ``run.succeeded`` with a fetchable video."""
+    key = re.search(r"API key:\s+(\S+)", demo.banner)
+    base = re.search(r"Portal:\s+(\S+)", demo.banner)
+    assert key, demo.banner
+    assert base, demo.banner
+    receiver = ReceiverServer()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    headers = {"Authorization": f"Bearer {key.group(1)}"}
+    try:
+        with httpx.Client(base_url=base.group(1), headers=headers) as api:
+            made = api.post(
+                "/api/v1/webhooks/endpoints",
+                json={"url": receiver.url, "events": ["run.succeeded"]},
+            )
+            assert made.status_code == 201, made.text
+            receiver.secrets.append(made.json()["secret"])
+            run = api.post(
+                "/api/v1/runs",
+                json={"prompt": "A heron lands on a pier", "duration": "5", "resolution": "480p"},
+            ).json()
+            deadline = time.monotonic() + 30
+            while not receiver.verified():
+                assert time.monotonic() < deadline, f"no webhook within 30 s: {receiver.received}"
+                time.sleep(0.1)
+            heard_after = time.monotonic() - (deadline - 30)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+    (told,) = receiver.verified()
+    assert told.payload["type"] == "run.succeeded"
+    assert told.payload["data"]["id"] == run["id"]
+    assert told.payload["data"]["status"] == "succeeded"
+    video = httpx.get(told.payload["data"]["output"]["outputs"][0]["url"])
+    assert video.raise_for_status().content[4:8] == b"ftyp"
+    # queued 1 s and running 3 s at the sandbox, then the copy: the rest is our latency.
+    assert heard_after < 15, heard_after
 
 
 def start_make_demo(env: dict[str, str], out: Path) -> subprocess.Popen[bytes]:
