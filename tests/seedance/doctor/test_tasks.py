@@ -15,6 +15,7 @@ from seedance import queue
 from seedance.doctor import tasks as doctor_tasks
 from seedance.doctor.findings import Context, Section, Severity
 from seedance.doctor.tasks import tasks_section
+from seedance.schedules import ensure_schedules
 from tests.processes import free_port
 from tests.seedance.doctor.helpers import finding, trouble
 
@@ -61,7 +62,8 @@ def test_a_failed_one_off_task_is_a_warning_naming_its_function() -> None:
 
 
 def test_a_failed_scheduled_task_is_a_problem() -> None:
-    # The schedules exist from the data migration.
+    # Made here: a transactional test before this one may have flushed the migration's.
+    ensure_schedules()
     failed_task(queue.RECONCILE_RUNS)
     found = finding(section(), "tasks.failed")
     assert found.severity is Severity.PROBLEM
