@@ -157,7 +157,9 @@ class WebhookEndpointEnabledView(WebhookEndpointMixin, View):
     def post(self, request: HttpRequest, endpoint_id: Any) -> HttpResponse:
         endpoint = self.endpoint_or_404(endpoint_id)
         form = WebhookEndpointEnabledForm(request.POST)
-        if form.is_valid():
+        if not form.is_valid():
+            messages.error(request, "Choose to enable or to disable the endpoint.")
+        else:
             enabled = form.cleaned_data["enabled"]
             webhook_endpoint_update(
                 endpoint, enabled=enabled, actor=Actor.tenant_admin(request.user)

@@ -194,7 +194,10 @@ def test_disabling_shows_why_and_enabling_clears_it(
     endpoint.refresh_from_db()
     assert (endpoint.enabled, endpoint.disabled_reason) == (True, "")
 
-    admin_client.post(endpoint_url(endpoint, "enabled"), {"enabled": "maybe"})
+    refused = admin_client.post(
+        endpoint_url(endpoint, "enabled"), {"enabled": "maybe"}, follow=True
+    )
+    assert "Choose to enable or to disable" in refused.content.decode()
     endpoint.refresh_from_db()
     assert endpoint.enabled
 
