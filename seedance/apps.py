@@ -24,6 +24,7 @@ class SeedanceConfig(AppConfig):
             NavLink("manage", "home", "Overview", "portal:manage", order=10),
             NavLink("manage", "keys", "API keys", "portal:keys", order=20),
             NavLink("manage", "members", "Members", "portal:members", order=30),
+            NavLink("manage", "webhooks", "Webhooks", "portal:webhooks", order=50),
             NavLink("manage", "audit", "Audit log", "portal:audit-log", order=80),
             NavLink("manage", "settings", "Settings", "portal:tenant-settings", order=90),
             NavLink("account", "email", "Email addresses", "account_email", order=10),

@@ -1,5 +1,5 @@
-"""The audit log's one writer: every staff and tenant-admin change to keys, members, caps
-and a tenant's standing records who, what and why through ``audit_record``.
+"""The audit log's one writer: every staff and tenant-admin change to keys, members, webhook
+endpoints, caps and a tenant's standing records who, what and why through ``audit_record``.
 
 Call it inside the change's transaction (it refuses to run outside one), so the entry
 commits or rolls back with the change it describes.

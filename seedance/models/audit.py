@@ -10,7 +10,8 @@ from seedance.tenancy import TenantQuerySet
 
 
 class AuditEntry(models.Model):
-    """Who did what to a tenant's keys, members, caps or standing, when and why.
+    """Who did what to a tenant's keys, members, webhook endpoints, caps or standing, when
+    and why.
 
     Written by ``seedance.audit.audit_record`` in the change's own transaction, so an entry
     exists exactly when its change committed. Never edited; labels outlive the rows named.
@@ -39,6 +40,10 @@ class AuditEntry(models.Model):
         TENANT_RESUMED = "tenant.resumed", "Tenant resumed"
         TENANT_SETTINGS_CHANGED = "tenant.settings_changed", "Tenant settings changed"
         DISCREPANCY_RESOLVED = "discrepancy.resolved", "Run discrepancy resolved"
+        WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint added"
+        WEBHOOK_ENDPOINT_CHANGED = "webhook_endpoint.changed", "Webhook endpoint changed"
+        WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint deleted"
+        WEBHOOK_SECRET_ROTATED = "webhook_endpoint.rotated", "Webhook signing secret rotated"
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     actor = models.ForeignKey(

@@ -3,7 +3,7 @@
 The caps page is billing's (``billing_portal:caps``), linked by name from the hub.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from seedance.portal import manage_views as views
 
@@ -25,4 +25,5 @@ urlpatterns = [
     ),
     path("settings/", views.TenantSettingsView.as_view(), name="tenant-settings"),
     path("audit/", views.AuditLogView.as_view(), name="audit-log"),
+    path("webhooks/", include("seedance.portal.webhook_urls")),
 ]

@@ -1,4 +1,5 @@
-"""Tenant admin pages: the hub, API keys, members and the tenant's settings.
+"""Tenant admin pages: the hub, API keys, members and the tenant's settings (webhook
+endpoints have their own module, seedance.portal.webhook_views).
 
 Every page is for the tenant's admins only: anyone else gets a 404, as does another
 tenant's object id. Each view reads the membership (seedance.portal.access), calls one
@@ -33,6 +34,7 @@ from seedance.services.members import (
     member_role_set,
 )
 from seedance.services.tenants import tenant_settings_update
+from seedance.webhooks.selectors import webhook_endpoint_list
 
 
 class AdminOnlyMixin(View):
@@ -57,6 +59,7 @@ class ManageHomeView(PortalMixin, AdminOnlyMixin, TemplateView):
             ApiKey.objects.for_tenant(tenant).filter(revoked_at__isnull=True).count()
         )
         context["member_count"] = Membership.objects.for_tenant(tenant).count()
+        context["webhook_endpoint_count"] = webhook_endpoint_list(tenant=tenant).count()
         return context
 
 
@@ -235,7 +238,8 @@ AUDIT_ENTRIES_PER_PAGE = 50
 
 
 class AuditLogView(PortalMixin, AdminOnlyMixin, TemplateView):
-    """Read-only: who changed the tenant's keys, members, caps and standing, when and why.
+    """Read-only: who changed the tenant's keys, members, webhook endpoints, caps and
+    standing, when and why.
     Staff appear as "Platform staff" and their internal reason is not shown."""
 
     portal_section = "manage"

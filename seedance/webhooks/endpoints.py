@@ -5,6 +5,7 @@ attempt: a name may resolve elsewhere later). The signing secret is returned onc
 create and by rotate; only its encrypted form is stored. Redelivering resets the
 delivery to pending with the same ``webhook-id``: a receiver that deduplicates on it is
 right to treat it as the message it already has, and the log keeps every attempt.
+Given an ``actor``, a change to an endpoint writes its audit entry in its own transaction.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from seedance.audit import Action, Actor, audit_record
 from seedance.conf import setting
 from seedance.exceptions import InvalidWebhookEndpoint, OutboundRefused, WebhookActionRefused
 from seedance.models import Tenant, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -35,14 +37,30 @@ class EndpointWithSecret:
 
 
 def webhook_endpoint_create(
-    *, tenant: Tenant, url: str, events: Any, description: str = ""
+    *,
+    tenant: Tenant,
+    url: str,
+    events: Any,
+    description: str = "",
+    actor: Actor | None = None,
 ) -> EndpointWithSecret:
     values = _valid(url=url or "", events=[] if events is None else events, description=description)
     secret = new_secret()
-    endpoint = WebhookEndpoint.objects.create(
-        tenant=tenant, secret_encrypted=secret_encrypt(secret), **values
-    )
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            tenant=tenant, secret_encrypted=secret_encrypt(secret), **values
+        )
+        _audit(
+            Action.WEBHOOK_ENDPOINT_CREATED,
+            endpoint,
+            actor,
+            {"endpoint_id": str(endpoint.pk), "url": endpoint.url, "events": endpoint.events},
+        )
     return EndpointWithSecret(endpoint=endpoint, secret=secret)
+
+
+#: The fields an update may change that its audit entry shows before and after.
+_AUDITED_FIELDS = ("url", "events", "description", "enabled")
 
 
 def webhook_endpoint_update(
@@ -52,6 +70,7 @@ def webhook_endpoint_update(
     events: Any = None,
     description: str | None = None,
     enabled: bool | None = None,
+    actor: Actor | None = None,
 ) -> WebhookEndpoint:
     """Change what is given. Enabling a disabled endpoint starts a new streak and lets its
     pending deliveries go out again, in order."""
@@ -62,19 +81,34 @@ def webhook_endpoint_update(
         values.update(
             enabled=False, disabled_at=timezone.now(), disabled_reason="Disabled by the tenant."
         )
+    changes = {
+        name: {"before": getattr(endpoint, name), "after": values[name]}
+        for name in _AUDITED_FIELDS
+        if name in values and values[name] != getattr(endpoint, name)
+    }
     for name, value in values.items():
         setattr(endpoint, name, value)
-    endpoint.save()
+    with transaction.atomic():
+        endpoint.save()
+        if changes:
+            _audit(Action.WEBHOOK_ENDPOINT_CHANGED, endpoint, actor, changes)
     return endpoint
 
 
-def webhook_endpoint_delete(endpoint: WebhookEndpoint) -> None:
+def webhook_endpoint_delete(endpoint: WebhookEndpoint, *, actor: Actor | None = None) -> None:
     """The endpoint goes with its deliveries and their log."""
-    endpoint.delete()
+    with transaction.atomic():
+        _audit(
+            Action.WEBHOOK_ENDPOINT_DELETED,
+            endpoint,
+            actor,
+            {"endpoint_id": str(endpoint.pk), "url": endpoint.url},
+        )
+        endpoint.delete()
 
 
 def webhook_endpoint_rotate_secret(
-    endpoint: WebhookEndpoint, *, now: datetime | None = None
+    endpoint: WebhookEndpoint, *, now: datetime | None = None, actor: Actor | None = None
 ) -> EndpointWithSecret:
     """A new secret signs from now; the current one signs beside it until the overlap ends
     (a secret already in its overlap is dropped: only two ever sign)."""
@@ -84,7 +118,8 @@ def webhook_endpoint_rotate_secret(
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         locked.previous_secret_encrypted = secret_encrypt(secret_decrypt(locked.secret_encrypted))
-        locked.previous_secret_expires_at = now + overlap
+        signs_until = now + overlap
+        locked.previous_secret_expires_at = signs_until
         locked.secret_encrypted = secret_encrypt(secret)
         locked.save(
             update_fields=[
@@ -93,6 +128,15 @@ def webhook_endpoint_rotate_secret(
                 "secret_encrypted",
                 "updated_at",
             ]
+        )
+        _audit(
+            Action.WEBHOOK_SECRET_ROTATED,
+            locked,
+            actor,
+            {
+                "endpoint_id": str(locked.pk),
+                "previous_secret_signs_until": signs_until.isoformat(),
+            },
         )
     return EndpointWithSecret(endpoint=locked, secret=secret)
 
@@ -170,6 +214,20 @@ def webhook_endpoint_send_test(endpoint: WebhookEndpoint) -> WebhookEvent:
     )
     assert event is not None
     return event
+
+
+def _audit(
+    action: str, endpoint: WebhookEndpoint, actor: Actor | None, details: dict[str, Any]
+) -> None:
+    """The change's entry (never the secret), when someone is named as making it."""
+    if actor is not None:
+        audit_record(
+            action=action,
+            actor=actor,
+            tenant=endpoint.tenant,
+            target=f"webhook endpoint {endpoint.url}",
+            details=details,
+        )
 
 
 def _valid(*, url: str | None, events: Any, description: str | None) -> dict[str, Any]:

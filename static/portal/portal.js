@@ -18,6 +18,23 @@
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
   });
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", bindPromptCounter);
-  else bindPromptCounter();
+  // A button with data-copy copies the text of the element it names (shown once JS runs).
+  function bindCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source || !navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          button.textContent = "Copied";
+        });
+      });
+    });
+  }
+  function ready() {
+    bindPromptCounter();
+    bindCopyButtons();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();

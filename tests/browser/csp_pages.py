@@ -27,11 +27,23 @@ from django.utils import timezone
 from billing.provisioning import stripe_provision
 from billing.stripe_client import stripe_client
 from seedance.audit import Actor
-from seedance.models import Membership, OutputFile, Run, RunDiscrepancy, Tenant
+from seedance.models import (
+    Membership,
+    OutputFile,
+    Run,
+    RunDiscrepancy,
+    Tenant,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from seedance.outcomes import DEADLINE_EXCEEDED
 from seedance.services.keys import api_key_issue
 from seedance.services.members import invitation_create
 from seedance.states import Attention, RunStatus
+from seedance.webhooks.encryption import secret_encrypt
+from seedance.webhooks.events import TEST_EVENT, event_record_for
+from seedance.webhooks.signing import new_secret
 from tests.browser.conftest import PASSWORD
 from tests.conftest import totp_enrol
 from tests.factories import SYSTEM, finish_successfully, make_person, make_run
@@ -53,6 +65,7 @@ class World:
     member_invitation_token: str
     unverified: EmailAddress
     staff_totp_secret: str
+    webhook_endpoint: WebhookEndpoint
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,10 @@ PAGES: dict[str, Page] = {
     "portal:members": Page(MEMBER, _plain("portal:members")),
     "portal:tenant-settings": Page(MEMBER, _plain("portal:tenant-settings")),
     "portal:audit-log": Page(MEMBER, _plain("portal:audit-log")),
+    "portal:webhooks": Page(MEMBER, _plain("portal:webhooks")),
+    "portal:webhook-endpoint": Page(
+        MEMBER, lambda w: reverse("portal:webhook-endpoint", args=[w.webhook_endpoint.pk])
+    ),
     "billing_portal:usage": Page(MEMBER, _plain("billing_portal:usage")),
     "billing_portal:caps": Page(MEMBER, _plain("billing_portal:caps")),
     "billing_portal:billing": Page(MEMBER, _plain("billing_portal:billing")),
@@ -251,9 +268,44 @@ def our_admin_actions() -> dict[type[Model], list[str]]:
     return actions
 
 
+def _webhook_endpoints(tenant: Tenant) -> WebhookEndpoint:
+    """An endpoint with a delivery retried after a 500 and a disabled one beside it, made
+    as rows (their made-up hosts resolve nowhere, so the outbound guard would refuse them)."""
+    endpoint = WebhookEndpoint.objects.create(
+        tenant=tenant,
+        url="https://hooks.orbit.example/seedance",
+        events=["run.succeeded", "run.failed"],
+        description="Production app",
+        secret_encrypted=secret_encrypt(new_secret()),
+    )
+    WebhookEndpoint.objects.create(
+        tenant=tenant,
+        url="https://old.orbit.example/hooks",
+        events=["run.succeeded"],
+        enabled=False,
+        disabled_at=timezone.now(),
+        disabled_reason="Answered 410 Gone.",
+        secret_encrypted=secret_encrypt(new_secret()),
+    )
+    event_record_for(tenant, TEST_EVENT, [endpoint], data={"endpoint_id": str(endpoint.pk)})
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        number=1,
+        sent_at=timezone.now(),
+        webhook_timestamp=int(timezone.now().timestamp()),
+        status_code=500,
+        latency_ms=87,
+        response_body='{"error": "database is down"}',
+    )
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=1, last_status=500)
+    return endpoint
+
+
 def build_world(video: Path) -> World:
     """The rows: a tenant whose admin has a played video, a pending email change and an
-    invitation elsewhere; a held run and an invitation for the staff's queue."""
+    invitation elsewhere, and webhook endpoints with a delivery log; a held run and an
+    invitation for the staff's queue."""
     tenant = Tenant.objects.create(slug="orbit", name="Orbit Apps")
     other = Tenant.objects.create(slug="kiln", name="Kiln Films")
     stripe_provision(client=stripe_client(), tenants=[tenant])
@@ -295,6 +347,7 @@ def build_world(video: Path) -> World:
         tenant=other, email="ada@example.com", role="member", actor=SYSTEM
     )
     return World(
+        webhook_endpoint=_webhook_endpoints(tenant),
         tenant=tenant,
         member=member,
         staff=staff,

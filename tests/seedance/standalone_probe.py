@@ -5,8 +5,10 @@ app cannot be uninstalled from a running Django). Prints one JSON object: the UR
 namespaces and, for each portal pattern, the path requested and the status or the error.
 """
 
+import base64
 import json
 import os
+import secrets
 import sys
 import traceback
 from typing import Any
@@ -15,6 +17,8 @@ import django
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.seedance.settings_without_billing"
 os.environ["DATABASE_URL"] = "sqlite://:memory:"
+# A throwaway key: the probe stores a webhook endpoint's secret, encrypted.
+os.environ["WEBHOOK_SECRET_KEYS"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 django.setup()
 
 from django.contrib.auth.models import User  # noqa: E402
@@ -22,8 +26,11 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import URLPattern, URLResolver, get_resolver, reverse  # noqa: E402
 
-from seedance.models import Membership, Tenant  # noqa: E402
+from seedance.models import Membership, Tenant, WebhookEndpoint  # noqa: E402
 from seedance.services.keys import api_key_issue  # noqa: E402
+from seedance.webhooks.encryption import secret_encrypt  # noqa: E402
+from seedance.webhooks.events import TEST_EVENT, event_record_for  # noqa: E402
+from seedance.webhooks.signing import new_secret  # noqa: E402
 from tests.factories import SYSTEM, make_run  # noqa: E402
 
 PORTAL_NAMESPACES = ("portal",)
@@ -58,7 +65,21 @@ def main() -> None:
     membership = Membership.objects.create(tenant=tenant, user=user, role="admin")
     key = api_key_issue(tenant=tenant, name="probe", actor=SYSTEM).api_key
     run = make_run(tenant, created_by=user)
-    values = {"run_id": run.pk, "key_id": key.pk, "membership_id": membership.pk}
+    # A row, not the service: the outbound guard would look the made-up host up.
+    endpoint = WebhookEndpoint.objects.create(
+        tenant=tenant,
+        url="https://hooks.acme.example/",
+        events=["run.succeeded"],
+        secret_encrypted=secret_encrypt(new_secret()),
+    )
+    event_record_for(tenant, TEST_EVENT, [endpoint])
+    values = {
+        "run_id": run.pk,
+        "key_id": key.pk,
+        "membership_id": membership.pk,
+        "endpoint_id": endpoint.pk,
+        "delivery_id": endpoint.deliveries.get().pk,
+    }
 
     client = Client(raise_request_exception=True)
     client.force_login(user)

@@ -1,6 +1,7 @@
 """A suspended tenant's portal says so on every page, shows staff's public note (never
 their reason), and still lets a person sign out, use their account and switch tenant."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -74,6 +75,8 @@ def test_every_portal_page_of_a_suspended_tenant_says_why(
         "membership_id": membership.pk,
         "limit_id": 1,
         "invitation_id": 1,
+        "endpoint_id": uuid.uuid4(),
+        "delivery_id": 1,
     }
     staff = User.objects.create_user("stella", is_staff=True)
     tenant_suspend(tenant=tenant, actor=Actor.staff(staff), reason=REASON, notice=NOTICE)

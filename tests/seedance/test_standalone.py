@@ -47,5 +47,12 @@ def test_every_portal_page_renders_without_billing(probe: dict[str, Any]) -> Non
 
 def test_the_main_portal_pages_are_among_those_rendered(probe: dict[str, Any]) -> None:
     status = {page["name"]: page.get("status") for page in probe["pages"]}
-    for name in ("portal:run-list", "portal:run-create", "portal:run-detail", "portal:manage"):
+    for name in (
+        "portal:run-list",
+        "portal:run-create",
+        "portal:run-detail",
+        "portal:manage",
+        "portal:webhooks",
+        "portal:webhook-endpoint",
+    ):
         assert status[name] == 200, name
