@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 
-from seedance.models import AuditEntry, Tenant
+from seedance.models import ApiKey, AuditEntry, Tenant
 
 Role = AuditEntry.ActorRole
 Action = AuditEntry.Action
@@ -44,6 +44,11 @@ class Actor:
     def system(cls, label: str) -> "Actor":
         """A command or task acting on its own (``createtenant``, the demo set-up)."""
         return cls(role=Role.SYSTEM, label=label)
+
+    @classmethod
+    def api_key(cls, key: ApiKey) -> "Actor":
+        """A tenant app calling the API, named by its key (never the secret part)."""
+        return cls(role=Role.API_KEY, label=f"API key {key}")
 
     @property
     def name(self) -> str:

@@ -15,6 +15,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from seedance.api.throttling import auth_failure_record
+from seedance.audit import Actor
 from seedance.exceptions import TenantSuspended
 from seedance.log_context import bind_tenant
 from seedance.models import ApiKey, Tenant
@@ -77,6 +78,13 @@ def tenant_of(request: Request) -> Tenant:
     if not isinstance(principal, TenantPrincipal):
         raise exceptions.NotAuthenticated()
     return principal.tenant
+
+
+def actor_of(request: Request) -> Actor:
+    """Who the audit log names for an API call: the key it came with."""
+    if not isinstance(request.auth, ApiKey):
+        raise exceptions.NotAuthenticated()
+    return Actor.api_key(request.auth)
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -11,7 +11,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from seedance.api.authentication import tenant_of
+from seedance.api.authentication import actor_of, tenant_of
 from seedance.api.base import ApiView
 from seedance.api.schema import error_response
 from seedance.api.views import RunCursorPagination
@@ -99,7 +99,7 @@ class WebhookEndpointCollectionApi(ApiView):
     )
     def post(self, request: Request) -> Response:
         values = endpoint_input(request.data, fields=CREATE_FIELDS, required=CREATE_REQUIRED)
-        made = webhook_endpoint_create(tenant=tenant_of(request), **values)
+        made = webhook_endpoint_create(tenant=tenant_of(request), actor=actor_of(request), **values)
         return Response(
             WebhookEndpointCreatedSerializer(made.endpoint, context={"secret": made.secret}).data,
             status=status.HTTP_201_CREATED,
@@ -148,7 +148,9 @@ class WebhookEndpointDetailApi(ApiView):
     def patch(self, request: Request, endpoint_id: str) -> Response:
         endpoint = _endpoint(request, endpoint_id)
         endpoint = webhook_endpoint_update(
-            endpoint, **endpoint_input(request.data, fields=UPDATE_FIELDS)
+            endpoint,
+            actor=actor_of(request),
+            **endpoint_input(request.data, fields=UPDATE_FIELDS),
         )
         return Response(WebhookEndpointSerializer(endpoint).data)
 
@@ -160,7 +162,7 @@ class WebhookEndpointDetailApi(ApiView):
         responses={204: OpenApiResponse(description="Deleted.")},
     )
     def delete(self, request: Request, endpoint_id: str) -> Response:
-        webhook_endpoint_delete(_endpoint(request, endpoint_id))
+        webhook_endpoint_delete(_endpoint(request, endpoint_id), actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -178,7 +180,9 @@ class WebhookEndpointRotateSecretApi(ApiView):
         responses={200: WebhookEndpointRotatedSerializer},
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
-        rotated = webhook_endpoint_rotate_secret(_endpoint(request, endpoint_id))
+        rotated = webhook_endpoint_rotate_secret(
+            _endpoint(request, endpoint_id), actor=actor_of(request)
+        )
         return Response(
             WebhookEndpointRotatedSerializer(
                 rotated.endpoint, context={"secret": rotated.secret}

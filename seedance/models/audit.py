@@ -23,6 +23,7 @@ class AuditEntry(models.Model):
         #: A person acting for themselves, e.g. accepting an invitation to join.
         MEMBER = "member", "Member"
         SYSTEM = "system", "System"
+        API_KEY = "api_key", "API key"
 
     class Action(models.TextChoices):
         KEY_ISSUED = "key.issued", "API key issued"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
-from seedance.models import WebhookDelivery, WebhookEndpoint
+from seedance.models import AuditEntry, WebhookDelivery, WebhookEndpoint
 from seedance.webhooks.events import EVENT_TYPES
 from tests.error_shape import assert_error_shape
 from tests.seedance.webhooks import conftest as webhook_fixtures
@@ -472,3 +472,25 @@ def test_every_webhook_operation_needs_a_key(db: None, method: str, url: str) ->
     assert_error_shape(response, 401)
     assert response["WWW-Authenticate"] == "Bearer"
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_endpoint_changes_made_through_the_api_are_audited_under_the_key_never_the_secret(
+    api_client: APIClient, receiver: ReceiverServer, issued_key: Any
+) -> None:
+    body = created(api_client, receiver)
+    api_client.patch(endpoint_url(body["id"]), {"description": "orders"}, format="json")
+    rotated = api_client.post(endpoint_url(body["id"], "rotate-secret")).json()
+    api_client.delete(endpoint_url(body["id"]))
+
+    entries = list(AuditEntry.objects.filter(action__startswith="webhook_endpoint.").order_by("pk"))
+    assert [entry.action for entry in entries] == [
+        "webhook_endpoint.created",
+        "webhook_endpoint.changed",
+        "webhook_endpoint.rotated",
+        "webhook_endpoint.deleted",
+    ]
+    assert {entry.actor_role for entry in entries} == {"api_key"}
+    assert all(issued_key.api_key.prefix in entry.actor_label for entry in entries)
+    logged = json.dumps([entry.details for entry in entries])
+    assert body["secret"] not in logged
+    assert rotated["secret"] not in logged
