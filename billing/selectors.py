@@ -256,6 +256,22 @@ def run_money(*, tenant: Tenant, run_id: UUID | str) -> tuple[RunCharge | None, 
     return charge, record
 
 
+#: Ledger states a run's cost card waits out: the video being copied, held for review,
+#: or (with Stripe on) about to be sent. Past them the card says all it will for a while.
+_COST_MOVING = (UsageRecord.PushState.AWAITING_DELIVERY, UsageRecord.PushState.WAITING)
+
+
+def run_cost_settled(*, run_is_terminal: bool, record: UsageRecord | None) -> bool:
+    """Whether a run's cost card has stopped changing, so the page stops asking."""
+    if not run_is_terminal:
+        return False
+    if record is None:
+        return True
+    if record.push_state in _COST_MOVING:
+        return False
+    return not (record.push_state == UsageRecord.PushState.PENDING and stripe_enabled())
+
+
 @dataclass(frozen=True)
 class PaymentMethodStatus:
     """Whether a tenant must add a payment method before its next run.

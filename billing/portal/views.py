@@ -32,7 +32,7 @@ from billing.portal.services import (
 )
 from billing.portal.svg import daily_bar_chart
 from billing.pricing import price_estimate
-from billing.selectors import end_user_limits, run_money, tenant_billing
+from billing.selectors import end_user_limits, run_cost_settled, run_money, tenant_billing
 from billing.stripe_client import stripe_client
 from seedance.audit import Actor
 from seedance.models import Membership
@@ -220,7 +220,8 @@ class RunCostView(PortalMixin, View):
     """An htmx fragment: what one run costs, from the ledger, never from today's prices.
 
     In flight: the reservation at the unit price frozen at create. Finished: the ledger's
-    amount (voided or waiting for review when moderation says so), or "not billed".
+    amount (voided or waiting for review when moderation says so), or "not billed". The
+    fragment asks again every few seconds until the cost stops changing.
     """
 
     def get(self, request: HttpRequest, run_id: UUID) -> HttpResponse:
@@ -236,5 +237,6 @@ class RunCostView(PortalMixin, View):
                 "reserved": usd(charge.amount) if charge and not run.is_terminal else None,
                 "unit": usd_per_second(charge.unit_price) if charge else None,
                 "Pushed": UsageRecord.PushState,
+                "settled": run_cost_settled(run_is_terminal=run.is_terminal, record=record),
             },
         )

@@ -86,12 +86,24 @@ def run_counts_for(membership: Membership) -> dict[str, int]:
 def run_eta(run: Run) -> tuple[timedelta, int] | None:
     """The median time to finish of the tenant's recent succeeded runs with the same
     duration and resolution, and how many runs it comes from; None without any."""
+    return eta_for(run.tenant, duration=run.duration, resolution=run.resolution)
+
+
+def etas_for(tenant: Tenant, runs: list[Run]) -> dict[tuple[str, str], timedelta]:
+    """The typical time of each (duration, resolution) among ``runs``: one query per
+    kind of run, never per row."""
+    kinds = {(run.duration, run.resolution) for run in runs}
+    found = {kind: eta_for(tenant, duration=kind[0], resolution=kind[1]) for kind in kinds}
+    return {kind: eta[0] for kind, eta in found.items() if eta is not None}
+
+
+def eta_for(tenant: Tenant, *, duration: str, resolution: str) -> tuple[timedelta, int] | None:
     recent = (
-        Run.objects.for_tenant(run.tenant)
+        Run.objects.for_tenant(tenant)
         .filter(
             status=RunStatus.SUCCEEDED,
-            duration=run.duration,
-            resolution=run.resolution,
+            duration=duration,
+            resolution=resolution,
             completed_at__isnull=False,
         )
         .order_by("-completed_at")

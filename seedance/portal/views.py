@@ -22,11 +22,14 @@ from django.views.generic import TemplateView
 from seedance.exceptions import InvalidRunInput, LimitExceeded, PaymentRequired, RunNotCancelable
 from seedance.models import Membership, Run
 from seedance.moderation import rejected_runs_billed, run_billable
+from seedance.outcomes import PROVIDER_FAILED
 from seedance.outputs import output_links
 from seedance.portal.access import PortalMixin
 from seedance.portal.forms import RunForm
+from seedance.portal.progress import run_progress
 from seedance.portal.selectors import (
     LIST_FILTERS,
+    etas_for,
     run_counts_for,
     run_eta,
     run_list_for,
@@ -39,6 +42,13 @@ from seedance.services.tenants import person_for
 from seedance.states import RunStatus
 
 RUNS_PER_PAGE = 20
+#: How long a failed run's page keeps asking for Runflow's reason when the first read
+#: of the failure carried only our fallback code (the reconciler backfills it).
+REASON_WAIT = timedelta(minutes=3)
+#: The runs list polls this often while a run on it moves, and slower otherwise (page
+#: one only), so a run made in another tab or over the API appears.
+ROWS_POLL_BUSY = "every 2s"
+ROWS_POLL_IDLE = "every 5s"
 
 
 class RunCreateView(PortalMixin, TemplateView):
@@ -159,7 +169,7 @@ def run_status_context(run: Run) -> dict[str, Any]:
         "rejected_billed": rejected_runs_billed(),
         "video": video if status == RunStatus.SUCCEEDED else None,
         "preparing": preparing,
-        "polling": in_progress or preparing,
+        "polling": in_progress or preparing or held or _reason_pending(run, status, now),
         "cancelable": (
             run.status == RunStatus.QUEUED
             and run.claimed_at is None
@@ -179,10 +189,26 @@ def run_status_context(run: Run) -> dict[str, Any]:
     return context
 
 
+def _reason_pending(run: Run, status: str, now: Any) -> bool:
+    """A failure read before Runflow gave its reason: the page asks again for a while."""
+    return (
+        status == RunStatus.FAILED
+        and shown(run, "public_failure_code") == PROVIDER_FAILED
+        and not shown(run, "public_failure_message")
+        and run.completed_at is not None
+        and now - run.completed_at < REASON_WAIT
+    )
+
+
 def _progress(run: Run, now: Any) -> dict[str, Any]:
     elapsed = now - run.created_at
-    progress: dict[str, Any] = {"elapsed": _duration_text(elapsed), "eta": None}
     estimate = run_eta(run)
+    typical = estimate[0] if estimate else None
+    progress: dict[str, Any] = {
+        "elapsed": _duration_text(elapsed),
+        "eta": None,
+        "bar": run_progress(run, now=now, typical=typical),
+    }
     if estimate is not None:
         typical, sample = estimate
         remaining = typical - elapsed
@@ -191,7 +217,6 @@ def _progress(run: Run, now: Any) -> dict[str, Any]:
             overdue=remaining.total_seconds() <= 0,
             typical=_duration_text(typical),
             sample=sample,
-            percent=min(95, max(3, int(100 * elapsed / typical))) if typical else 95,
         )
     return progress
 
@@ -205,15 +230,29 @@ def _runs_page(request: HttpRequest, membership: Membership) -> dict[str, Any]:
     page: Page[Run] = paginator.get_page(request.GET.get("page"))
     runs = list(page.object_list)
     query = {"status": status} if status else {}
+    moving = [run for run in runs if shown(run) in RunStatus.in_progress()]
+    now = timezone.now()
+    typical = etas_for(membership.tenant, moving)
+    bars = {
+        run.pk: run_progress(run, now=now, typical=typical.get((run.duration, run.resolution)))
+        for run in moving
+    }
+    if moving:
+        poll = ROWS_POLL_BUSY
+    elif page.number == 1:
+        poll = ROWS_POLL_IDLE
+    else:
+        poll = ""
     return {
         "page_obj": page,
+        "rows": [(run, bars.get(run.pk)) for run in runs],
         "runs": runs,
         "status": status,
         "filters": [
             ("", "All", sum(counts[name] for name in RunStatus.values)),
             *((name, name.capitalize(), counts[name]) for name in LIST_FILTERS),
         ],
-        "polling": any(shown(run) in RunStatus.in_progress() for run in runs),
+        "polling": poll,
         "rows_query": urlencode({**query, "page": page.number}),
         "filter_query": urlencode(query),
         "show_creator": membership.role == Membership.Role.ADMIN,

@@ -35,6 +35,36 @@
     bindPromptCounter();
     bindCopyButtons();
   }
+  // A run's bar and elapsed time move between polls: the server gives the elapsed time at
+  // render and the typical time; each poll's re-render replaces both with fresh values.
+  var seen = new WeakMap();
+  function elapsedOf(element) {
+    var now = Date.now();
+    if (!seen.has(element)) seen.set(element, now);
+    return parseInt(element.getAttribute("data-elapsed-ms"), 10) + (now - seen.get(element));
+  }
+  function durationText(ms) {
+    var seconds = Math.max(0, Math.floor(ms / 1000));
+    var minutes = Math.floor(seconds / 60);
+    var hours = Math.floor(minutes / 60);
+    if (hours) return hours + " h " + (minutes % 60) + " min";
+    if (minutes) return minutes + " min " + (seconds % 60) + " s";
+    return seconds + " s";
+  }
+  function advanceProgress() {
+    document.querySelectorAll("progress[data-typical-ms]").forEach(function (bar) {
+      var typical = parseInt(bar.getAttribute("data-typical-ms"), 10);
+      var floor = parseInt(bar.getAttribute("data-floor"), 10);
+      var cap = parseInt(bar.getAttribute("data-cap"), 10);
+      if (!(typical > 0)) return;
+      var percent = Math.min(cap, Math.max(floor, (100 * elapsedOf(bar)) / typical));
+      bar.value = Math.max(bar.value, percent);
+    });
+    document.querySelectorAll("#run-elapsed[data-elapsed-ms]").forEach(function (span) {
+      span.textContent = durationText(elapsedOf(span));
+    });
+  }
+  setInterval(advanceProgress, 500);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
 })();

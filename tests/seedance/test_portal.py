@@ -235,7 +235,7 @@ def test_list_pages_by_twenty(signed_in: Client, person: Any, tenant: Tenant) ->
     assert len(signed_in.get(LIST_URL, {"page": 2}).context["runs"]) == 1
 
 
-def test_rows_poll_only_while_a_run_on_the_page_is_in_progress(
+def test_rows_poll_fast_while_a_run_moves_and_slowly_on_page_one_for_new_runs(
     signed_in: Client, person: Any, tenant: Tenant
 ) -> None:
     run = make_run(tenant, created_by=person, status=RunStatus.RUNNING)
@@ -247,8 +247,45 @@ def test_rows_poll_only_while_a_run_on_the_page_is_in_progress(
     )
     rows = signed_in.get(ROWS_URL).content.decode()
     assert rows.lstrip().startswith('<tbody id="run-rows"')
-    assert "hx-trigger" not in rows
+    assert 'hx-trigger="every 5s"' in rows
     assert 'data-status="succeeded"' in rows
+
+
+def test_rows_of_an_older_page_stop_polling_once_nothing_on_it_moves(
+    signed_in: Client, person: Any, tenant: Tenant
+) -> None:
+    for _ in range(21):
+        make_run(tenant, created_by=person, status=RunStatus.SUCCEEDED, delivery=Delivery.DELIVERED)
+    rows = signed_in.get(ROWS_URL, {"page": 2}).content.decode()
+    assert "hx-trigger" not in rows
+
+
+def test_an_empty_runs_list_still_polls_so_a_run_made_elsewhere_appears(
+    signed_in: Client, person: Any, tenant: Tenant
+) -> None:
+    html = signed_in.get(LIST_URL).content.decode()
+    assert 'id="runs-empty"' in html
+    assert 'hx-trigger="every 5s"' in html
+    make_run(tenant, created_by=person)
+    rows = signed_in.get(ROWS_URL, {"page": 1}).content.decode()
+    assert 'id="runs-empty"' not in rows
+    assert 'data-status="queued"' in rows
+
+
+def test_a_moving_row_shows_its_bar_against_the_eta_of_runs_like_it(
+    signed_in: Client, person: Any, tenant: Tenant
+) -> None:
+    now = timezone.now()
+    done = make_run(tenant, status=RunStatus.SUCCEEDED)
+    Run.objects.filter(pk=done.pk).update(
+        created_at=now - timedelta(minutes=5), completed_at=now - timedelta(minutes=4)
+    )
+    running = make_run(tenant, created_by=person, status=RunStatus.RUNNING)
+    Run.objects.filter(pk=running.pk).update(created_at=now - timedelta(seconds=30))
+    rows = signed_in.get(ROWS_URL).content.decode()
+    row = rows[rows.index(f'data-run-id="{running.pk}"') :]
+    assert 'data-typical-ms="60000"' in row[: row.index("</tr>")]
+    assert 'value="50"' in row[: row.index("</tr>")] or 'value="49"' in row[: row.index("</tr>")]
 
 
 @pytest.mark.parametrize("url", [LIST_URL, ROWS_URL], ids=["list", "rows"])
