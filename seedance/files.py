@@ -15,6 +15,7 @@ from django.views.decorators.http import require_safe
 from seedance.models import OutputFile
 from seedance.outputs import file_for_token
 
+POSTER_TYPE = "image/jpeg"
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -26,13 +27,27 @@ def output_file(request: HttpRequest, token: str) -> HttpResponseBase:
     return file_response(request, record)
 
 
-def file_response(request: HttpRequest, record: OutputFile) -> HttpResponseBase:
-    """Our stored copy, whole or one byte range; the caller has decided it may be served."""
+@require_safe
+def output_poster(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The video's poster frame, granted by the video's own token and checks."""
+    record = file_for_token(token)
+    if record is None or not record.poster:
+        raise Http404("No such file, or no longer available.")
+    return file_response(request, record, poster=True)
+
+
+def file_response(
+    request: HttpRequest, record: OutputFile, *, poster: bool = False
+) -> HttpResponseBase:
+    """Our stored copy (or its poster), whole or one byte range; the caller has decided it
+    may be served."""
+    stored = record.poster if poster else record.file
+    content_type = POSTER_TYPE if poster else record.content_type
     try:
-        size = record.file.size
+        size = stored.size
     except FileNotFoundError:
         raise Http404("No such file, or no longer available.") from None
-    handle = record.file.open("rb")
+    handle = stored.open("rb")
     requested = RANGE.match(request.headers.get("Range", "").strip())
     start, end = _byte_range(requested, size) if requested else (0, size - 1)
     if start is None or end is None:
@@ -45,13 +60,14 @@ def file_response(request: HttpRequest, record: OutputFile) -> HttpResponseBase:
         handle.seek(start)
         body = handle.read(end - start + 1)
         handle.close()
-        response = HttpResponse(body, status=206, content_type=record.content_type)
+        response = HttpResponse(body, status=206, content_type=content_type)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     else:
-        response = FileResponse(handle, content_type=record.content_type)
+        response = FileResponse(handle, content_type=content_type)
     response["Accept-Ranges"] = "bytes"
     response["Content-Length"] = str(end - start + 1)
-    response["Content-Disposition"] = f'inline; filename="{record.run_id}-{record.index}.mp4"'
+    name = f"{record.run_id}-{record.index}.{'jpg' if poster else 'mp4'}"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
     # Served from our own origin: never sniffed into something a browser would run.
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; media-src 'self'"

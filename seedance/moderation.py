@@ -87,3 +87,5 @@ def _delete_stored(file_ids: list[UUID]) -> None:
     for record in OutputFile.objects.filter(pk__in=file_ids):
         if record.file:
             record.file.delete(save=False)
+        if record.poster:
+            record.poster.delete(save=False)

@@ -8,8 +8,10 @@ tenant is not suspended.
 
 import logging
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +30,8 @@ from seedance.log_context import bound_to_run
 from seedance.models import OutputFile, Run, Tenant
 from seedance.moderation import outputs_visible
 from seedance.outbound import guarded_stream
+from seedance.posters import poster_store
+from seedance.public_status import shown
 from seedance.states import Delivery, RunStatus
 from seedance.transitions import (
     run_claim_delivery_attempt,
@@ -127,7 +131,7 @@ def safe_video_type(declared: Any) -> str:
 
 def _copy_one(run: Run, record: OutputFile, url: str) -> int:
     limit = int(setting("OUTPUT_MAX_BYTES"))
-    with tempfile.TemporaryFile() as buffer:
+    with tempfile.NamedTemporaryFile() as buffer:
         size = 0
         timeout = float(setting("OUTPUT_COPY_TIMEOUT_SECONDS"))
         with guarded_stream("GET", url, timeout=timeout) as response:
@@ -140,6 +144,8 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
         buffer.seek(0)
         name = record.file.field.generate_filename(record, f"{run.pk}-{record.index}.mp4")
         stored = record.file.storage.save(name, File(buffer))
+        buffer.flush()
+        poster = poster_store(record, Path(buffer.name))
     now = timezone.now()
     retention = run.tenant.output_retention_days
     with transaction.atomic():
@@ -157,12 +163,15 @@ def _copy_one(run: Run, record: OutputFile, url: str) -> int:
             pk=record.pk, copied_at__isnull=True, deleted_at__isnull=True
         ).update(
             file=stored,
+            poster=poster,
             size=size,
             copied_at=now,
             expires_at=now + timedelta(days=retention) if retention else None,
         )
     if not won:
         record.file.storage.delete(stored)  # a concurrent copy won, or rejected, or given up
+        if poster:
+            record.poster.storage.delete(poster)
         return 0
     return 1
 
@@ -187,6 +196,7 @@ def outputs_purge_expired(*, now: datetime | None = None) -> int:
     )
     for record in expired:
         record.file.delete(save=False)
+        record.poster.delete(save=False)
     OutputFile.objects.filter(pk__in=[r.pk for r in expired]).update(deleted_at=now)
     return len(expired)
 
@@ -201,7 +211,7 @@ def output_links(run: Run, files: list[OutputFile] | None = None) -> list[Output
     now = timezone.now()
     return [
         OutputLink(
-            url=signed_url(record) if _servable(record, now) else None,
+            url=signed_url(record) if servable(record, now) else None,
             type=record.content_type,
             width=record.width,
             height=record.height,
@@ -214,8 +224,29 @@ def output_links(run: Run, files: list[OutputFile] | None = None) -> list[Output
 
 
 def signed_url(record: OutputFile) -> str:
-    token = signing.dumps(str(record.pk), salt=SIGNING_SALT)
-    return reverse("seedance:output-file", kwargs={"token": token})
+    return reverse("seedance:output-file", kwargs={"token": _signed_token(record)})
+
+
+def poster_url(record: OutputFile) -> str | None:
+    """The poster behind the same token as the video, so it is granted and withdrawn with it."""
+    if not record.poster:
+        return None
+    return reverse("seedance:output-poster", kwargs={"token": _signed_token(record)})
+
+
+def poster_urls(runs: Iterable[Run]) -> dict[UUID, str]:
+    """The poster of each run's first video a reader may see now, by run id; one query."""
+    visible = [run.pk for run in runs if shown(run) == RunStatus.SUCCEEDED and outputs_visible(run)]
+    if not visible:
+        return {}
+    now = timezone.now()
+    files = OutputFile.objects.filter(run_id__in=visible, index=0).exclude(poster="")
+    urls = {record.run_id: poster_url(record) for record in files if servable(record, now)}
+    return {run_id: url for run_id, url in urls.items() if url}
+
+
+def _signed_token(record: OutputFile) -> str:
+    return signing.dumps(str(record.pk), salt=SIGNING_SALT)
 
 
 def file_for_token(token: str) -> OutputFile | None:
@@ -227,14 +258,15 @@ def file_for_token(token: str) -> OutputFile | None:
     except signing.BadSignature:
         return None
     record = OutputFile.objects.select_related("run__tenant").filter(pk=file_id).first()
-    if record is None or not outputs_visible(record.run) or not _servable(record, timezone.now()):
+    if record is None or not outputs_visible(record.run) or not servable(record, timezone.now()):
         return None
     if record.run.tenant.is_suspended:
         return None  # answered like a file no longer available; works again on resume
     return record
 
 
-def _servable(record: OutputFile, now: datetime) -> bool:
+def servable(record: OutputFile, now: datetime) -> bool:
+    """Our copy exists and is within its retention."""
     return (
         record.copied_at is not None
         and record.deleted_at is None

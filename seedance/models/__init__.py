@@ -5,6 +5,7 @@ from seedance.models.discrepancies import RunDiscrepancy
 from seedance.models.inbound import InboundDelivery, RejectedDelivery, RejectedDeliveryCount
 from seedance.models.ratelimit import RateCounter
 from seedance.models.runs import IdempotencyKey, ModerationDecision, OutputFile, Run
+from seedance.models.shares import ShareLink
 from seedance.models.tenants import INVITATION_OPEN, ApiKey, Invitation, Membership, Person, Tenant
 from seedance.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -24,6 +25,7 @@ __all__ = [
     "RejectedDeliveryCount",
     "Run",
     "RunDiscrepancy",
+    "ShareLink",
     "Tenant",
     "WebhookAttempt",
     "WebhookDelivery",

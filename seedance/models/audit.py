@@ -45,6 +45,9 @@ class AuditEntry(models.Model):
         WEBHOOK_ENDPOINT_CHANGED = "webhook_endpoint.changed", "Webhook endpoint changed"
         WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint deleted"
         WEBHOOK_SECRET_ROTATED = "webhook_endpoint.rotated", "Webhook signing secret rotated"
+        VIDEO_DELETED = "video.deleted", "Video deleted"
+        SHARE_LINK_CREATED = "share_link.created", "Share link created"
+        SHARE_LINK_REVOKED = "share_link.revoked", "Share link revoked"
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     actor = models.ForeignKey(

@@ -171,6 +171,8 @@ class OutputFile(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="files")
     index = models.PositiveSmallIntegerField()
     file = models.FileField(upload_to="outputs/%Y/%m/%d/", blank=True, max_length=255)
+    #: A still frame from our copy (seedance.posters); empty when extraction failed.
+    poster = models.FileField(upload_to="posters/%Y/%m/%d/", blank=True, max_length=255)
     content_type = models.CharField(max_length=100, default="video/mp4")
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
@@ -178,7 +180,8 @@ class OutputFile(models.Model):
     size = models.PositiveBigIntegerField(null=True, blank=True)
     copied_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    #: Set when the file is removed from storage (rejected or expired); never served again.
+    #: Set when the file is removed from storage (rejected, expired or deleted by its
+    #: owner); never served again.
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()

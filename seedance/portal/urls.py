@@ -26,4 +26,5 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", tenant_views.InvitationView.as_view(), name="invitation"),
     path("manage/", include("seedance.portal.manage_urls")),
+    path("", include("seedance.portal.share_urls")),
 ]

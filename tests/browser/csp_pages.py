@@ -40,6 +40,7 @@ from seedance.models import (
 from seedance.outcomes import DEADLINE_EXCEEDED
 from seedance.services.keys import api_key_issue
 from seedance.services.members import invitation_create
+from seedance.services.shares import share_link_create
 from seedance.states import Attention, RunStatus
 from seedance.webhooks.encryption import secret_encrypt
 from seedance.webhooks.events import TEST_EVENT, event_record_for
@@ -76,6 +77,11 @@ class Page:
     lands_on: str = ""
     #: What the person does first for the page to be offered at all (page, base URL, rows).
     before: Callable[[Any, str, World], None] = lambda page, base_url, world: None
+
+
+def _share_link(world: World) -> str:
+    issued = share_link_create(run=world.run, days=7, actor=Actor.tenant_admin(world.member))
+    return reverse("seedance:shared-video", args=[issued.token])
 
 
 def _plain(name: str) -> Callable[[World], str]:
@@ -124,11 +130,14 @@ PAGES: dict[str, Page] = {
     "portal:invitation": Page(
         VISITOR, lambda w: reverse("portal:invitation", args=[w.invitation_token])
     ),
+    "seedance:shared-video": Page(VISITOR, _share_link),
     # A tenant admin: the portal, billing's pages in it, and their own account.
     "portal:home": Page(MEMBER, _plain("portal:home"), lands_on="/runs/"),
     "portal:run-list": Page(MEMBER, _plain("portal:run-list")),
     "portal:run-create": Page(MEMBER, _plain("portal:run-create")),
     "portal:run-detail": Page(MEMBER, lambda w: reverse("portal:run-detail", args=[w.run.pk])),
+    "portal:share-links": Page(MEMBER, lambda w: reverse("portal:share-links", args=[w.run.pk])),
+    "portal:video-delete": Page(MEMBER, lambda w: reverse("portal:video-delete", args=[w.run.pk])),
     "portal:tenant-create": Page(MEMBER, _plain("portal:tenant-create")),
     "portal:switch-tenant": Page(MEMBER, _plain("portal:switch-tenant")),
     "portal:manage": Page(MEMBER, _plain("portal:manage")),
@@ -169,6 +178,7 @@ PAGES: dict[str, Page] = {
     "mfa_generate_recovery_codes": Page(STAFF, _plain("mfa_generate_recovery_codes")),
 }
 
+
 #: The step of a journey a page is seen in rather than visited directly.
 SEEN_ON_THE_WAY = {"mfa_authenticate": "the second step of staff's sign-in"}
 
@@ -180,6 +190,9 @@ NOT_PAGES: dict[str, str] = {
     "billing_portal:run-cost": "htmx fragment of portal:run-detail",
     "billing_portal:checkout-done": "Checkout's return: redirects to billing_portal:billing",
     "seedance:output-file": "the video itself, played on portal:run-detail",
+    "seedance:output-poster": "the video's poster image, shown on portal:run-detail",
+    "seedance:shared-video-file": "the video itself, played on seedance:shared-video",
+    "seedance:shared-video-poster": "the poster image, shown on seedance:shared-video",
     "schema": "the OpenAPI document (YAML) Swagger UI reads",
     "swagger-ui": "its own test in test_content_security_policy.py",
     "mfa_download_recovery_codes": "a text file",

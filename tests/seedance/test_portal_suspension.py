@@ -77,6 +77,7 @@ def test_every_portal_page_of_a_suspended_tenant_says_why(
         "invitation_id": 1,
         "endpoint_id": uuid.uuid4(),
         "delivery_id": 1,
+        "link_id": 1,
     }
     staff = User.objects.create_user("stella", is_staff=True)
     tenant_suspend(tenant=tenant, actor=Actor.staff(staff), reason=REASON, notice=NOTICE)
