@@ -34,7 +34,7 @@ from seedance.portal.selectors import (
 )
 from seedance.public_status import shown
 from seedance.run_input import parse_run_input
-from seedance.services.runs import run_cancel, run_create
+from seedance.services.runs import run_cancel, run_cancelable, run_create
 from seedance.services.tenants import person_for
 from seedance.states import RunStatus
 
@@ -160,11 +160,7 @@ def run_status_context(run: Run) -> dict[str, Any]:
         "video": video if status == RunStatus.SUCCEEDED else None,
         "preparing": preparing,
         "polling": in_progress or preparing,
-        "cancelable": (
-            run.status == RunStatus.QUEUED
-            and run.claimed_at is None
-            and run.provider_run_id is None
-        ),
+        "cancelable": run_cancelable(run),
         "billable": run_billable(run),
         "seed_used": run.result_seed if run.result_seed is not None else run.seed,
         "total_time": _duration_text(run.completed_at - run.created_at)
