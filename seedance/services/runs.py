@@ -112,7 +112,7 @@ def _run_insert(
 #: Cancel works only before a submit task claims the run: the provider has no cancel.
 CANCELABLE = Q(status=RunStatus.QUEUED, claimed_at__isnull=True, provider_run_id__isnull=True)
 NOT_CANCELABLE_MESSAGE = (
-    "The run has already started generating and can't be stopped now: "
+    "The run was already submitted for generation and can't be stopped now: "
     "it will finish, and is billed only if it succeeds."
 )
 
