@@ -25,6 +25,7 @@ from seedance.moderation import rejected_runs_billed, run_billable
 from seedance.outputs import output_links
 from seedance.portal.access import PortalMixin
 from seedance.portal.forms import RunForm
+from seedance.portal.run_filters import FILTER_PARAMS, RunHistoryFilter
 from seedance.portal.selectors import (
     LIST_FILTERS,
     run_counts_for,
@@ -196,15 +197,27 @@ def _runs_page(request: HttpRequest, membership: Membership) -> dict[str, Any]:
     status = request.GET.get("status", "")
     if status not in LIST_FILTERS:
         status = ""
-    paginator = Paginator(run_list_for(membership, status=status), RUNS_PER_PAGE)
+    history = RunHistoryFilter(
+        request.GET or None, queryset=run_list_for(membership, status=status), membership=membership
+    )
+    runs_found = history.queryset.none() if history.form.errors else history.qs
+    paginator = Paginator(runs_found, RUNS_PER_PAGE)
     counts = run_counts_for(membership)
     page: Page[Run] = paginator.get_page(request.GET.get("page"))
     runs = list(page.object_list)
-    query = {"status": status} if status else {}
+    kept = {
+        name: request.GET[name]
+        for name in FILTER_PARAMS
+        if name in history.filters and request.GET.get(name)
+    }
+    query = {**({"status": status} if status else {}), **kept}
     return {
         "page_obj": page,
         "runs": runs,
         "status": status,
+        "history": history,
+        "history_query": urlencode(kept),
+        "filtered": bool(kept),
         "filters": [
             ("", "All", sum(counts[name] for name in RunStatus.values)),
             *((name, name.capitalize(), counts[name]) for name in LIST_FILTERS),

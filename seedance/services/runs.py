@@ -119,9 +119,7 @@ NOT_CANCELABLE_MESSAGE = (
 
 def run_cancelable(run: Run) -> bool:
     """Whether ``run_cancel`` can still work, by the same rule as its conditional update."""
-    return (
-        run.status == RunStatus.QUEUED and run.claimed_at is None and run.provider_run_id is None
-    )
+    return run.status == RunStatus.QUEUED and run.claimed_at is None and run.provider_run_id is None
 
 
 def run_cancel(*, tenant: Tenant, run_id: UUID | str) -> Run:
