@@ -24,6 +24,8 @@ from seedance.models import Membership, Run
 from seedance.moderation import rejected_runs_billed, run_billable
 from seedance.outputs import output_links
 from seedance.portal.access import PortalMixin
+from seedance.portal.code_samples import run_inputs
+from seedance.portal.code_views import code_samples_context
 from seedance.portal.forms import RunForm
 from seedance.portal.run_filters import FILTER_PARAMS, RunHistoryFilter
 from seedance.portal.selectors import (
@@ -118,13 +120,18 @@ class RunDetailView(PortalMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         run = _visible_run_or_404(self.membership, kwargs["run_id"])
         context.update(run_status_context(run))
+        if self.with_code_samples:
+            context.update(code_samples_context(run_inputs(run)))
         return context
+
+    with_code_samples = True
 
 
 class RunStatusView(RunDetailView):
     """The run page's live part alone, polled by htmx until the run is settled."""
 
     template_name = "seedance/portal/_run_status.html"
+    with_code_samples = False
 
 
 class RunCancelView(PortalMixin, View):
