@@ -3,7 +3,7 @@
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ CSV_HEADER = (
 
 def usage_rows(
     *, tenant: Tenant, start: datetime, end: datetime, end_user_id: str | None
-) -> "Iterable[dict[str, Any]]":
+) -> "Iterable[Mapping[str, Any]]":
     """Ledger rows whose meter event falls in [start, end), as ``usage_summary`` groups them
     (voided rows included, their state says they are not billed)."""
     records = UsageRecord.objects.for_tenant(tenant).filter(
@@ -32,7 +32,7 @@ def usage_rows(
     )
     if end_user_id is not None:
         records = records.filter(end_user_id=end_user_id)
-    return records.order_by("event_timestamp", "pk").values(
+    rows: Iterable[Mapping[str, Any]] = records.order_by("event_timestamp", "pk").values(
         "run_id",
         "run__created_at",
         "end_user_id",
@@ -42,13 +42,14 @@ def usage_rows(
         "amount",
         "push_state",
     )
+    return rows
 
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def usage_csv(rows: "Iterable[dict[str, Any]]") -> str:
+def usage_csv(rows: "Iterable[Mapping[str, Any]]") -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
