@@ -203,6 +203,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
+# GET /accounts/logout/ shows a confirmation with a POST button: a link or an <img> elsewhere
+# must not be able to sign anyone out.
+ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Seedance Studio: "
 # Counted in the shared cache (below), so every web process sees the same attempts; the

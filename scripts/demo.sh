@@ -24,6 +24,24 @@ export SEEDANCE_STATUS_SWEEP_SECONDS=${SEEDANCE_STATUS_SWEEP_SECONDS:-1}
 export BILLING_PAYMENT_METHOD_ALLOWANCE=${BILLING_PAYMENT_METHOD_ALLOWANCE:-5}
 export VAR_DIR=${VAR_DIR:-$PWD/var}
 LOG_DIR=$VAR_DIR/log
+# One demo per VAR_DIR, checked before anything else: a second start would migrate under
+# the running one, truncate its logs and fight for its ports. A pid whose process is gone
+# (or is no demo) is stale and replaced; the noclobber write makes two starts race safely.
+DEMO_PID_FILE=$VAR_DIR/demo.pid
+mkdir -p "$VAR_DIR"
+demo_lock() {
+  (set -o noclobber; echo $$ >"$DEMO_PID_FILE") 2>/dev/null
+}
+if ! demo_lock; then
+  running=$(cat "$DEMO_PID_FILE" 2>/dev/null || true)
+  if [ -n "$running" ] && ps -o args= -p "$running" 2>/dev/null | grep -q 'demo\.sh'; then
+    echo "A demo is already running here (pid $running; logs in $LOG_DIR/)." >&2
+    echo "Leave it be, or stop it (Ctrl-C in its terminal, or: kill $running) first." >&2
+    exit 1
+  fi
+  rm -f "$DEMO_PID_FILE"
+  demo_lock || { echo "Another demo is starting in $VAR_DIR; try again." >&2; exit 1; }
+fi
 mkdir -p "$LOG_DIR"
 # The demo's own key, made on first start and kept: restarts keep everyone signed in.
 SECRET_KEY_FILE=$VAR_DIR/secret_key
@@ -45,6 +63,7 @@ fi
 export WEBHOOK_SECRET_KEYS
 
 . scripts/processes.sh  # stop(): every child down within 10 s of a signal
+cleanup_files+=("$DEMO_PID_FILE")
 metrics_dir "$VAR_DIR/prometheus"
 
 wait_for() {  # url, name

@@ -6,6 +6,7 @@
 set -m
 STOP_GRACE_SECONDS=${STOP_GRACE_SECONDS:-8}
 pids=()
+cleanup_files=()  # removed once every child is down (demo.sh's pid file)
 
 group_alive() {  # pid: true while any process of the group it leads is left
   kill -0 -- "-$1" 2>/dev/null
@@ -23,6 +24,8 @@ stop() {
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  ((${#cleanup_files[@]})) && rm -f "${cleanup_files[@]}"
+  return 0
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM

@@ -267,6 +267,12 @@ def sign_in(banner: str) -> Server:
     return person
 
 
+def api_key(banner: str) -> str:
+    printed = re.search(r"API key:\s+(\S+)", banner)
+    assert printed, banner
+    return printed.group(1)
+
+
 def test_make_demo_stops_every_process_within_ten_seconds_of_sigterm_and_a_restart_keeps_sessions(
     tmp_path: Path,
 ) -> None:
@@ -282,6 +288,14 @@ def test_make_demo_stops_every_process_within_ten_seconds_of_sigterm_and_a_resta
         demo_key = (tmp_path / "secret_key").read_text().strip()
         enqueue_sleep({**env, "SECRET_KEY": demo_key}, 60)
         wait_for_line(tmp_path / "log" / "worker.log", "processing", "time.sleep", seconds=20)
+        web_log = (tmp_path / "log" / "web.log").read_bytes()
+        second = start_make_demo(env, tmp_path / "banner-second.txt")
+        assert second.wait(timeout=60) != 0
+        said = (tmp_path / "banner-second.txt").read_text()
+        assert "already running" in said, said
+        assert (tmp_path / "log" / "web.log").read_bytes().startswith(web_log)
+        assert (tmp_path / "demo.pid").read_text().strip()
+        assert person.client.get("/runs/").status_code == 200, "the running demo was disturbed"
         tree = descendants(make.pid)
         commands = " ".join(proc.cmdline for proc in tree)
         for started in ("stripe_fake", "runflow_sandbox", "qcluster", "dispatcher", "runserver"):
@@ -297,5 +311,6 @@ def test_make_demo_stops_every_process_within_ten_seconds_of_sigterm_and_a_resta
         wait_for_line(tmp_path / "banner-again.txt", READY_LINE, seconds=120)
         assert (tmp_path / "secret_key").read_text().strip() == demo_key
         assert person.client.get("/runs/").status_code == 200, "the session did not survive"
+        assert api_key(banner.read_text()) == api_key((tmp_path / "banner-again.txt").read_text())
     finally:
         terminate_and_time(again, descendants(again.pid))

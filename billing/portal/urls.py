@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from billing.portal import billing_views, views
+from billing.portal import billing_views, export_views, views
 
 app_name = "billing_portal"
 
 urlpatterns = [
     path("usage/", views.UsageView.as_view(), name="usage"),
+    path("usage/usage.csv", export_views.UsageCsvView.as_view(), name="usage-csv"),
     path("usage/estimate/", views.EstimateView.as_view(), name="estimate"),
     path("usage/invoice/", views.InvoicePreviewView.as_view(), name="invoice-preview"),
     path("usage/runs/<uuid:run_id>/", views.RunCostView.as_view(), name="run-cost"),

@@ -1,8 +1,8 @@
 """Answers for what no API view handles: every path under ``/api/`` speaks the error shape.
 
 An unknown path (a trailing-slash variant included) is the catch-all's JSON 404; Django's
-own 400, 403, 404 and 500 handlers answer JSON under the prefix and the usual pages
-elsewhere.
+own 400, 403, 404 and 500 handlers answer JSON under the prefix and elsewhere the portal's
+pages (templates/403.html, 404.html, 500.html; the 500 one renders with no request or DB).
 """
 
 from typing import Any

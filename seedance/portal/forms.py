@@ -81,6 +81,19 @@ class RunForm(forms.Form):
             "seed": _seed(data["seed"]),
         }
 
+    def draft_input_data(self) -> dict[str, Any]:
+        """The inputs as typed so far, unvalidated, shaped as ``run_input_data`` (the
+        copy-as-code panel follows the form while it is filled in)."""
+        data = self.data
+        return {
+            "prompt": data.get("prompt", ""),
+            "aspect_ratio": data.get("aspect_ratio", ""),
+            "duration": data.get("duration", ""),
+            "resolution": data.get("resolution", ""),
+            "generate_audio": bool(data.get("generate_audio")),
+            "seed": _seed(data.get("seed", "")),
+        }
+
     def add_input_errors(self, exc: InvalidRunInput) -> None:
         for name, messages in exc.fields.items():
             self.add_error(name if name in self.fields else None, list(messages))

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from seedance.portal import tenant_views, views
+from seedance.portal import code_views, tenant_views, views
 
 app_name = "portal"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("runs/", views.RunListView.as_view(), name="run-list"),
     path("runs/rows/", views.RunRowsView.as_view(), name="run-rows"),
     path("runs/new/", views.RunCreateView.as_view(), name="run-create"),
+    path("runs/new/code/", code_views.RunCodeView.as_view(), name="run-code"),
     path("runs/<uuid:run_id>/", views.RunDetailView.as_view(), name="run-detail"),
     path("runs/<uuid:run_id>/status/", views.RunStatusView.as_view(), name="run-status"),
     path("runs/<uuid:run_id>/cancel/", views.RunCancelView.as_view(), name="run-cancel"),

@@ -25,8 +25,11 @@ from seedance.moderation import rejected_runs_billed, run_billable
 from seedance.outcomes import PROVIDER_FAILED
 from seedance.outputs import output_links
 from seedance.portal.access import PortalMixin
+from seedance.portal.code_samples import run_inputs
+from seedance.portal.code_views import code_samples_context
 from seedance.portal.forms import RunForm
 from seedance.portal.progress import run_progress
+from seedance.portal.run_filters import FILTER_PARAMS, RunHistoryFilter
 from seedance.portal.selectors import (
     LIST_FILTERS,
     etas_for,
@@ -37,7 +40,7 @@ from seedance.portal.selectors import (
 )
 from seedance.public_status import shown
 from seedance.run_input import parse_run_input
-from seedance.services.runs import run_cancel, run_create
+from seedance.services.runs import run_cancel, run_cancelable, run_create
 from seedance.services.tenants import person_for
 from seedance.states import RunStatus
 
@@ -127,13 +130,18 @@ class RunDetailView(PortalMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         run = _visible_run_or_404(self.membership, kwargs["run_id"])
         context.update(run_status_context(run))
+        if self.with_code_samples:
+            context.update(code_samples_context(run_inputs(run)))
         return context
+
+    with_code_samples = True
 
 
 class RunStatusView(RunDetailView):
     """The run page's live part alone, polled by htmx until the run is settled."""
 
     template_name = "seedance/portal/_run_status.html"
+    with_code_samples = False
 
 
 class RunCancelView(PortalMixin, View):
@@ -170,11 +178,7 @@ def run_status_context(run: Run) -> dict[str, Any]:
         "video": video if status == RunStatus.SUCCEEDED else None,
         "preparing": preparing,
         "polling": in_progress or preparing or held or _reason_pending(run, status, now),
-        "cancelable": (
-            run.status == RunStatus.QUEUED
-            and run.claimed_at is None
-            and run.provider_run_id is None
-        ),
+        "cancelable": run_cancelable(run),
         "billable": run_billable(run),
         "seed_used": run.result_seed if run.result_seed is not None else run.seed,
         "total_time": _duration_text(run.completed_at - run.created_at)
@@ -225,11 +229,20 @@ def _runs_page(request: HttpRequest, membership: Membership) -> dict[str, Any]:
     status = request.GET.get("status", "")
     if status not in LIST_FILTERS:
         status = ""
-    paginator = Paginator(run_list_for(membership, status=status), RUNS_PER_PAGE)
+    history = RunHistoryFilter(
+        request.GET or None, queryset=run_list_for(membership, status=status), membership=membership
+    )
+    runs_found = history.queryset.none() if history.form.errors else history.qs
+    paginator = Paginator(runs_found, RUNS_PER_PAGE)
     counts = run_counts_for(membership)
     page: Page[Run] = paginator.get_page(request.GET.get("page"))
     runs = list(page.object_list)
-    query = {"status": status} if status else {}
+    kept = {
+        name: request.GET[name]
+        for name in FILTER_PARAMS
+        if name in history.filters and request.GET.get(name)
+    }
+    query = {**({"status": status} if status else {}), **kept}
     moving = [run for run in runs if shown(run) in RunStatus.in_progress()]
     now = timezone.now()
     typical = etas_for(membership.tenant, moving)
@@ -248,6 +261,9 @@ def _runs_page(request: HttpRequest, membership: Membership) -> dict[str, Any]:
         "rows": [(run, bars.get(run.pk)) for run in runs],
         "runs": runs,
         "status": status,
+        "history": history,
+        "history_query": urlencode(kept),
+        "filtered": bool(kept),
         "filters": [
             ("", "All", sum(counts[name] for name in RunStatus.values)),
             *((name, name.capitalize(), counts[name]) for name in LIST_FILTERS),

@@ -109,6 +109,19 @@ def _run_insert(
     return run, True
 
 
+#: Cancel works only before a submit task claims the run: the provider has no cancel.
+CANCELABLE = Q(status=RunStatus.QUEUED, claimed_at__isnull=True, provider_run_id__isnull=True)
+NOT_CANCELABLE_MESSAGE = (
+    "The run was already submitted for generation and can't be stopped now: "
+    "it will finish, and is billed only if it succeeds."
+)
+
+
+def run_cancelable(run: Run) -> bool:
+    """Whether ``run_cancel`` can still work, by the same rule as its conditional update."""
+    return run.status == RunStatus.QUEUED and run.claimed_at is None and run.provider_run_id is None
+
+
 def run_cancel(*, tenant: Tenant, run_id: UUID | str) -> Run:
     """Cancel a run no submit task has claimed yet: nothing was sent, nothing is billed."""
     run = Run.objects.for_tenant(tenant).get(pk=run_id)
@@ -123,13 +136,10 @@ def run_cancel(*, tenant: Tenant, run_id: UUID | str) -> Run:
             failure_code="canceled",
             failure_message="Canceled by the tenant before submission.",
         ),
-        only_if=Q(claimed_at__isnull=True, provider_run_id__isnull=True),
+        only_if=CANCELABLE,
     )
     if finished is None:
-        raise RunNotCancelable(
-            "The run was already submitted to Runflow, which offers no cancel: "
-            "it will finish, and is billed only if it succeeds."
-        )
+        raise RunNotCancelable(NOT_CANCELABLE_MESSAGE)
     return finished
 
 

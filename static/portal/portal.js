@@ -19,18 +19,23 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
   // A button with data-copy copies the text of the element it names (shown once JS runs).
+  // Delegated, so buttons htmx swaps in (the copy-as-code panel) work as well.
   function bindCopyButtons() {
-    document.querySelectorAll("button[data-copy]").forEach(function (button) {
-      var source = document.getElementById(button.getAttribute("data-copy"));
-      if (!source || !navigator.clipboard) return;
+    if (!navigator.clipboard) return;
+    document.querySelectorAll("button[data-copy][hidden]").forEach(function (button) {
       button.hidden = false;
-      button.addEventListener("click", function () {
-        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
-          button.textContent = "Copied";
-        });
-      });
     });
   }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+    });
+  });
+  document.addEventListener("htmx:afterSettle", bindCopyButtons);
   function ready() {
     bindPromptCounter();
     bindCopyButtons();

@@ -186,6 +186,8 @@ NOT_PAGES: dict[str, str] = {
     "portal:run-rows": "htmx fragment of portal:run-list",
     "portal:run-status": "htmx fragment of portal:run-detail",
     "billing_portal:estimate": "htmx fragment of portal:run-create",
+    "portal:run-code": "htmx fragment of portal:run-create (copy-as-code)",
+    "billing_portal:usage-csv": "a CSV download of billing_portal:usage",
     "billing_portal:invoice-preview": "htmx fragment of billing_portal:usage",
     "billing_portal:run-cost": "htmx fragment of portal:run-detail",
     "billing_portal:checkout-done": "Checkout's return: redirects to billing_portal:billing",

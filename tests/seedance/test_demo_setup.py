@@ -10,7 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from seedance.models import ApiKey
 from tests.conftest import totp_code
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +61,24 @@ def test_setting_up_again_keeps_the_staff_totp_secret(var_dir: Path) -> None:
     setup_demo()
     assert (var_dir / "demo-staff-totp.txt").read_text() == first
     assert (var_dir / "demo-staff-totp.txt").stat().st_mode & 0o077 == 0
+
+
+def _setup_key() -> str:
+    out = io.StringIO()
+    call_command("demo_setup", "--password", PASSWORD, stdout=out)
+    return out.getvalue().strip().splitlines()[-1]
+
+
+def test_setting_up_again_keeps_the_demo_api_key_and_adds_none(var_dir: Path) -> None:
+    first = _setup_key()
+    assert _setup_key() == first
+    assert ApiKey.objects.filter(tenant__slug="demo").count() == 1
+    assert (var_dir / "demo-api-key.txt").stat().st_mode & 0o077 == 0
+
+
+def test_a_revoked_demo_key_is_replaced_on_the_next_setup(var_dir: Path) -> None:
+    first = _setup_key()
+    ApiKey.objects.update(revoked_at=timezone.now())
+    second = _setup_key()
+    assert second != first
+    assert (var_dir / "demo-api-key.txt").read_text().strip() == second

@@ -1,5 +1,6 @@
 """Prepare the demo: a tenant, its API key, a tenant admin for the portal, a platform staff
-user for the admin (with TOTP), and the schedules. Idempotent."""
+user for the admin (with TOTP), and the schedules. Idempotent: the key is kept under VAR_DIR
+and reused while it is still the tenant's active key, so a restart adds none."""
 
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,13 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from seedance.accounts.identity import totp_secret_ensure, totp_url, verified_email_set
 from seedance.audit import Actor
-from seedance.models import Membership
+from seedance.models import Membership, Tenant
 from seedance.schedules import ensure_schedules
-from seedance.services.keys import api_key_issue
+from seedance.services.keys import api_key_authenticate, api_key_issue
 from seedance.services.tenants import membership_set, tenant_get_or_create
 
 TOTP_FILE_NAME = "demo-staff-totp.txt"
+API_KEY_FILE_NAME = "demo-api-key.txt"
 
 
 class Command(BaseCommand):
@@ -47,11 +49,23 @@ class Command(BaseCommand):
         totp_path.write_text(f"{secret}\n{totp_url(user=staff, secret=secret)}\n")
         totp_path.chmod(0o600)
         ensure_schedules()
-        issued = api_key_issue(tenant=tenant, name="demo", actor=Actor.system("demo_setup"))
+        secret = self._api_key(tenant)
         if options["key_file"]:
             with open(options["key_file"], "w") as key_file:
-                key_file.write(issued.secret + "\n")
-        self.stdout.write(issued.secret)
+                key_file.write(secret + "\n")
+        self.stdout.write(secret)
+
+    def _api_key(self, tenant: Tenant) -> str:
+        """The kept key if it still opens this tenant, else a new one (kept from now on)."""
+        kept_path = Path(settings.VAR_DIR) / API_KEY_FILE_NAME
+        kept = kept_path.read_text().strip() if kept_path.exists() else ""
+        active = api_key_authenticate(kept)
+        if active is not None and active.tenant_id == tenant.pk:
+            return kept
+        issued = api_key_issue(tenant=tenant, name="demo", actor=Actor.system("demo_setup"))
+        kept_path.write_text(issued.secret + "\n")
+        kept_path.chmod(0o600)
+        return issued.secret
 
     def _person(self, username: str, password: str, domain: str) -> User:
         user, _ = User.objects.get_or_create(username=username)
