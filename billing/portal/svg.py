@@ -1,23 +1,58 @@
 """A server-drawn bar chart: inline SVG, no JavaScript, readable by screen readers.
 
-The drawing is plain arithmetic over a fixed viewBox; the browser scales it to any width.
-Every bar carries its own ``<title>`` (a tooltip and an accessible name).
+The drawing is plain arithmetic over a fixed viewBox; the browser scales it to any width
+(a phone's too, so the viewBox is narrow enough for its text to stay legible there). Every
+bar carries its own ``<title>`` (a tooltip and an accessible name); colors come from the
+stylesheet's classes, so the chart follows the light and the dark theme.
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH, HEIGHT = 600, 240
-LEFT, RIGHT, TOP, BOTTOM = 60, 10, 14, 30
+WIDTH, HEIGHT = 480, 220
+LEFT, RIGHT, TOP, BOTTOM = 58, 10, 14, 30
 FONT_SIZE = 13
 BAR_COLOR = "url(#usage-bar-fill)"
-AXIS_COLOR = "#2a2f3a"
-TEXT_COLOR = "#9aa3b2"
 GRID_STEPS = 4
+#: The round steps an axis may use, times a power of ten.
+NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+#: Day labels closer than this (in days) would overlap at FONT_SIZE.
+MIN_LABEL_GAP_DAYS = 3
+
+
+def round_ticks(top_value: Decimal, steps: int = GRID_STEPS) -> list[Decimal]:
+    """Axis ticks from zero in round steps (1, 2, 2.5 or 5 times a power of ten), the
+    last at or above ``top_value``; at most ``steps`` steps."""
+    if top_value <= 0:
+        return [Decimal(0), Decimal(1)]
+    rough = top_value / steps
+    magnitude = Decimal(10) ** (rough.adjusted())
+    step = next(nice * magnitude for nice in NICE_STEPS if nice * magnitude >= rough)
+    count = int((top_value / step).to_integral_value(rounding=ROUND_CEILING))
+    return [step * index for index in range(count + 1)]
+
+
+def day_labels(days: Sequence[date]) -> list[int]:
+    """Indexes of the days labelled on the x axis: the 1st, every 5th and the last, leaving
+    out any that would sit closer than ``MIN_LABEL_GAP_DAYS`` to the label before it (the
+    last day wins over a 30th one day earlier)."""
+    wanted = [
+        index
+        for index, day in enumerate(days)
+        if day.day == 1 or day.day % 5 == 0 or index == len(days) - 1
+    ]
+    kept: list[int] = []
+    for index in wanted:
+        if kept and index - kept[-1] < MIN_LABEL_GAP_DAYS:
+            if index != len(days) - 1:
+                continue
+            kept.pop()
+        kept.append(index)
+    return kept
 
 
 def daily_bar_chart(
@@ -33,12 +68,13 @@ def daily_bar_chart(
     """One bar per day that has a value above zero; the x axis spans every day given."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top_value = max((v for v in values.values()), default=Decimal(0))
-    scale_max = top_value if top_value > 0 else Decimal(1)
+    ticks = round_ticks(top_value)
+    scale_max = ticks[-1]
     band = plot_w / max(len(days), 1)
     bar_w = max(band * 0.68, 1.0)
     parts: list[str] = [
         format_html(
-            '<svg id="{}" class="chart" viewBox="0 0 {} {}" width="100%" role="img" '
+            '<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" '
             'aria-label="{}" aria-labelledby="{}-title {}-desc" '
             'preserveAspectRatio="xMidYMid meet" '
             'xmlns="http://www.w3.org/2000/svg">',
@@ -52,25 +88,26 @@ def daily_bar_chart(
         format_html('<title id="{}-title">{}</title>', chart_id, title),
         format_html('<desc id="{}-desc">{}</desc>', chart_id, description),
         '<defs><linearGradient id="usage-bar-fill" x1="0" y1="0" x2="0" y2="1">'
-        '<stop offset="0" stop-color="#7c5cff"/><stop offset="1" stop-color="#5b8cff"/>'
+        '<stop offset="0" class="bar-fill-from" stop-color="#6d4aff"/>'
+        '<stop offset="1" class="bar-fill-to" stop-color="#5b8cff"/>'
         "</linearGradient></defs>",
     ]
-    for step in range(GRID_STEPS + 1):
-        fraction = Decimal(step) / GRID_STEPS
-        y = TOP + plot_h - float(fraction) * plot_h
+    for tick in ticks:
+        y = TOP + plot_h - float(tick / scale_max) * plot_h
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="{AXIS_COLOR}" stroke-width="1"/>'
+            f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="#2a2f3a" stroke-width="1"/>'
         )
-        if top_value > 0 or step == 0:
+        if top_value > 0 or tick == 0:
             parts.append(
-                f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="{FONT_SIZE}" '
-                f'fill="{TEXT_COLOR}">{escape(value_label(scale_max * fraction))}</text>'
+                f'<text class="chart-label y-label" x="{LEFT - 6}" y="{y + 4:.1f}" '
+                f'text-anchor="end" font-size="{FONT_SIZE}" fill="#9aa3b2">'
+                f"{escape(value_label(tick))}</text>"
             )
     for index, day in enumerate(days):
-        x = LEFT + index * band
         value = values.get(day, Decimal(0))
         if value > 0:
+            x = LEFT + index * band
             bar_h = max(float(value / scale_max) * plot_h, 1.5)
             note = bar_note(day)
             parts.append(
@@ -79,10 +116,11 @@ def daily_bar_chart(
                 f'rx="2" fill="{BAR_COLOR}"><title>{escape(day.strftime("%b %-d"))}: '
                 f"{escape(value_label(value))}{escape(note)}</title></rect>"
             )
-        if day.day == 1 or day.day % 5 == 0 or index == len(days) - 1:
-            parts.append(
-                f'<text x="{x + band / 2:.1f}" y="{HEIGHT - 8}" text-anchor="middle" '
-                f'font-size="{FONT_SIZE}" fill="{TEXT_COLOR}">{day.day}</text>'
-            )
+    for index in day_labels(days):
+        parts.append(
+            f'<text class="chart-label x-label" x="{LEFT + (index + 0.5) * band:.1f}" '
+            f'y="{HEIGHT - 8}" text-anchor="middle" font-size="{FONT_SIZE}" '
+            f'fill="#9aa3b2">{days[index].day}</text>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above

@@ -6,7 +6,8 @@
     if (!prompt || !counter) return;
     var max = parseInt(prompt.getAttribute("data-max-chars"), 10);
     function update() {
-      var used = prompt.value.length;
+      // Code points, as the server counts (an emoji is one, not two UTF-16 units).
+      var used = Array.from(prompt.value).length;
       counter.textContent = used + " / " + max;
       counter.classList.toggle("field-error", used > max);
     }

@@ -64,7 +64,7 @@ def test_a_bad_input_shows_its_field_error_and_creates_nothing(
     page.fill("#run-prompt", "A fox in snow")
     page.fill("#run-seed", "-5")
     page.click("#run-submit")
-    error = page.wait_for_selector("#error-seed")
+    error = page.wait_for_selector("#id_seed_error")
     assert "between 0 and" in error.inner_text()
     assert not Run.objects.exists()
     screenshot(page, "create-page-field-error")

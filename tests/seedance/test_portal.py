@@ -161,7 +161,9 @@ def test_bad_input_shows_the_field_error_and_creates_nothing(
     response = signed_in.post(CREATE_URL, valid_form(**fields))
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'id="error-{field}"' in html
+    # The field names its error (aria-describedby) by an id the error list carries.
+    assert f'id="id_{field}_error"' in html
+    assert f'aria-describedby="id_{field}_error"' in html
     assert message in html
     assert response.context["form"].errors[field]
     assert not Run.objects.exists()
