@@ -3,6 +3,7 @@ never crowd one another."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 
@@ -45,8 +46,9 @@ def test_chart_ticks_for_no_usage_are_zero_and_one() -> None:
 def test_day_labels_never_sit_closer_than_the_gap(length: int) -> None:
     labels = day_labels(_month(date(2026, 2 if length < 30 else 1, 1), length))
 
-    assert labels[0] == 0 and labels[-1] == length - 1
-    assert all(b - a >= MIN_LABEL_GAP_DAYS for a, b in zip(labels, labels[1:], strict=False))
+    assert labels[0] == 0
+    assert labels[-1] == length - 1
+    assert all(b - a >= MIN_LABEL_GAP_DAYS for a, b in pairwise(labels))
 
 
 def test_chart_labels_its_axis_with_the_round_ticks() -> None:
@@ -63,4 +65,6 @@ def test_chart_labels_its_axis_with_the_round_ticks() -> None:
     for label in ("$0.00", "$0.25", "$0.50", "$0.75", "$1.00"):
         assert f">{label}</text>" in html
     assert "$0.97</text>" not in html
-    assert 'class="chart-label x-label"' in html and ">31</text>" in html and ">30</text>" not in html
+    assert 'class="chart-label x-label"' in html
+    assert ">31</text>" in html
+    assert ">30</text>" not in html

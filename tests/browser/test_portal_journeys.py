@@ -11,6 +11,19 @@ from tests.browser.conftest import PASSWORD, screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+#: The selects whose chosen option's text is wider than the room the select gives it
+#: (its padding and the arrow's 20px aside).
+SELECTS_CUT_OFF = """() => [...document.querySelectorAll("#run-create-form select")]
+.filter((select) => {
+  const style = getComputedStyle(select);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = style.font;
+  const widest = Math.max(...[...select.options].map((o) => context.measureText(o.text).width));
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  const room = select.clientWidth - padding - 20;
+  return widest > room;
+}).map((select) => select.id)"""
+
 
 @pytest.fixture
 def person(django_user_model: Any) -> Any:
@@ -88,4 +101,22 @@ def test_the_runs_list_reads_well_on_a_phone(
     phone_page.wait_for_selector("#run-create-form")
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the create page scrolls sideways on a phone ({width}px)"
+    phone_page.wait_for_selector("#price-estimate .estimate-amount")
+    price = phone_page.locator("#price-estimate").bounding_box()
+    submit = phone_page.locator("#run-submit").bounding_box()
+    assert price["y"] + price["height"] <= submit["y"], "the price sits below the button"
+    for viewport in ({"width": 390, "height": 844}, {"width": 1280, "height": 860}):
+        phone_page.set_viewport_size(viewport)
+        assert phone_page.evaluate(SELECTS_CUT_OFF) == [], viewport
     screenshot(phone_page, "create-page-phone")
+
+
+def test_the_prompt_counter_counts_an_emoji_as_one_character_as_the_server_does(
+    page: Any, live_server: Any, person: Any
+) -> None:
+    sign_in(page, live_server.url, "maya")
+    page.goto(f"{live_server.url}/runs/new/")
+    page.fill("#run-prompt", "\N{FOX FACE} in snow")
+    page.wait_for_function(
+        "() => document.querySelector('#prompt-counter').innerText === '9 / 2000'"
+    )
