@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.urls import reverse
 
 from seedance.accounts.identity import verified_email_set
 from seedance.models import Membership, Run, Tenant
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 #: The selects whose chosen option's text is wider than the room the select gives it
 #: (its padding and the arrow's 20px aside).
-SELECTS_CUT_OFF = """() => [...document.querySelectorAll("#run-create-form select")]
+SELECTS_CUT_OFF = """(selector) => [...document.querySelectorAll(selector)]
 .filter((select) => {
   const style = getComputedStyle(select);
   const context = document.createElement("canvas").getContext("2d");
@@ -107,7 +108,7 @@ def test_the_runs_list_reads_well_on_a_phone(
     assert price["y"] + price["height"] <= submit["y"], "the price sits below the button"
     for viewport in ({"width": 390, "height": 844}, {"width": 1280, "height": 860}):
         phone_page.set_viewport_size(viewport)
-        assert phone_page.evaluate(SELECTS_CUT_OFF) == [], viewport
+        assert phone_page.evaluate(SELECTS_CUT_OFF, "#run-create-form select") == [], viewport
     screenshot(phone_page, "create-page-phone")
 
 
@@ -120,3 +121,14 @@ def test_the_prompt_counter_counts_an_emoji_as_one_character_as_the_server_does(
     page.wait_for_function(
         "() => document.querySelector('#prompt-counter').innerText === '9 / 2000'"
     )
+
+
+def test_the_members_table_leaves_the_role_select_room_for_its_choices(
+    phone_page: Any, live_server: Any, person: Any
+) -> None:
+    sign_in(phone_page, live_server.url, "maya")
+    phone_page.goto(f"{live_server.url}{reverse('portal:members')}")
+    phone_page.wait_for_selector("#members select")
+    for viewport in ({"width": 390, "height": 844}, {"width": 1280, "height": 860}):
+        phone_page.set_viewport_size(viewport)
+        assert phone_page.evaluate(SELECTS_CUT_OFF, "#members select") == [], viewport
