@@ -36,6 +36,8 @@ class Timing:
     margin: float
     sweep: float
     runs: int
+    workers: int
+    spacing: float
 
     @classmethod
     def from_env(cls) -> "Timing":
@@ -45,6 +47,8 @@ class Timing:
             margin=float(os.environ.get("LOST_CREATES_MARGIN_SECONDS", "5")),
             sweep=float(os.environ.get("LOST_CREATES_SWEEP_SECONDS", "1")),
             runs=int(os.environ.get("LOST_CREATES_RUNS", "30")),
+            workers=int(os.environ.get("LOST_CREATES_WORKERS", "2")),
+            spacing=float(os.environ.get("LOST_CREATES_SPACING_SECONDS", "0")),
         )
 
     @property
@@ -102,7 +106,7 @@ def service_overrides() -> dict[str, str]:
         "RUNFLOW_TIMEOUT": str(TIMING.runflow_timeout),
         "SEEDANCE_CREATE_OUTCOME_MARGIN_SECONDS": str(TIMING.margin),
         "SEEDANCE_STATUS_SWEEP_SECONDS": str(TIMING.sweep),
-        "Q_WORKERS": "2",
+        "Q_WORKERS": str(TIMING.workers),
     }
 
 
@@ -112,15 +116,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def _watch_until_terminal(
-    run_ids: list[str], seconds: float
-) -> dict[str, tuple[datetime, datetime]]:
-    """Each run's first create attempt (``create_sent_at`` is moved on by a resend, long
-    after this sees it) and when it was first seen terminal."""
+def _submit_and_watch(run_ids: list[str], seconds: float) -> dict[str, tuple[datetime, datetime]]:
+    """Enqueue each run's submit, ``TIMING.spacing`` apart, while noting each run's first
+    create attempt (``create_sent_at`` is moved on by a resend, long after this sees it) and
+    when it was first seen terminal."""
+    started = time.monotonic()
+    due = [(started + index * TIMING.spacing, run_id) for index, run_id in enumerate(run_ids)]
     first_sent: dict[str, datetime] = {}
     ended: dict[str, datetime] = {}
-    deadline = time.monotonic() + seconds
+    deadline = started + len(run_ids) * TIMING.spacing + seconds
     while len(ended) < len(run_ids):
+        while due and due[0][0] <= time.monotonic():
+            queue.enqueue_submit(due.pop(0)[1])
         now = timezone.now()
         rows = Run.objects.filter(pk__in=run_ids).values_list("pk", "status", "create_sent_at")
         for pk, status, sent in rows:
@@ -131,7 +138,7 @@ def _watch_until_terminal(
         if time.monotonic() > deadline:
             left = Run.objects.exclude(pk__in=list(ended)).filter(pk__in=run_ids)
             raise AssertionError(f"runs never ended: {list(left.values('pk', 'status'))}")
-        time.sleep(0.25)
+        time.sleep(min(0.25, TIMING.spacing or 0.25))
     return {pk: (first_sent[pk], ended[pk]) for pk in run_ids}
 
 
@@ -145,11 +152,8 @@ def test_lost_create_answers_end_every_run_with_one_upstream_run_in_bounded_time
         run = make_run(tenant, prompt=f"a kite over dunes {index}", duration="4", resolution="480p")
         sandbox.faults.set_for(str(run.pk), **_faults(plan))
         planned[str(run.pk)] = (name, claims, "lose_create_answer" in plan)
-    for run_id in planned:
-        queue.enqueue_submit(run_id)
-
     # The qcluster may take tens of seconds to start on a loaded machine.
-    timings = _watch_until_terminal(list(planned), seconds=60 + 3 * TIMING.bound)
+    timings = _submit_and_watch(list(planned), seconds=60 + 3 * TIMING.bound)
 
     runs = {str(run.pk): run for run in Run.objects.filter(pk__in=list(planned))}
     for run_id, (name, claims, _) in planned.items():
@@ -167,7 +171,8 @@ def test_lost_create_answers_end_every_run_with_one_upstream_run_in_bounded_time
     lines = [
         f"lost-create chaos: {len(planned)} runs, {len(lost)} lost answers, "
         f"RUNFLOW_TIMEOUT {TIMING.runflow_timeout:g} s, window {TIMING.window:g} s, "
-        f"sweep {TIMING.sweep:g} s: p50 {p50:.1f} s, p95 {p95:.1f} s, max {max(lost):.1f} s "
+        f"sweep {TIMING.sweep:g} s, {TIMING.workers} workers, a create every "
+        f"{TIMING.spacing:g} s: p50 {p50:.1f} s, p95 {p95:.1f} s, max {max(lost):.1f} s "
         f"(bound {TIMING.bound:g} s)",
         *(f"  {name}: max {max(seconds):.1f} s" for name, seconds in by_plan.items()),
     ]
