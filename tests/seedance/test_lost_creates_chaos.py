@@ -1,7 +1,7 @@
 """Lost create answers, chaos-style, on a real stack: a qcluster worker and the dispatcher
 against the sandbox, which loses a share of create answers every way Runflow documents
 (dropped, 500, timed out) with the run made at once, late or never, beside refused creates
-and failing run lists. Every run ends, Runflow holds exactly one run for each, and the time
+and failing run lists, and one worker is SIGKILLed mid-request to the sandbox. Every run ends, Runflow holds exactly one run for each, and the time
 from a lost answer's first create attempt to the run's end stays within what the settings
 promise (the outcome window, one sweep, slack for a loaded machine).
 
@@ -12,11 +12,15 @@ reads the figures it prints.
 
 import math
 import os
+import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
@@ -26,6 +30,7 @@ from seedance.models import Run
 from seedance.sandbox import SandboxServer
 from seedance.states import RunStatus
 from tests.factories import make_run
+from tests.processes import descendants
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +76,8 @@ class Timing:
 
 TIMING = Timing.from_env()
 
-#: Cycled over the runs: (name, sandbox faults for its client_ref, creates it claims).
+#: Cycled over the runs: (name, sandbox faults for its client_ref, the claims it takes
+#: unless its worker is the one killed: then one more, after the outcome window).
 PLANS: list[tuple[str, dict[str, Any], int]] = [
     ("answered", {}, 1),
     ("refused 503", {"create_errors": [503]}, 1),
@@ -116,10 +122,45 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def _submit_and_watch(run_ids: list[str], seconds: float) -> dict[str, tuple[datetime, datetime]]:
+def _connected_to(port: int) -> set[str]:
+    """Socket inodes of the established TCP connections to ``port`` on this machine."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].rpartition(":")[2], 16) == port and fields[3] == "01":
+            inodes.add(fields[9])
+    return inodes
+
+
+def worker_killer(qcluster: subprocess.Popen[bytes], sandbox_port: int) -> Callable[[], int | None]:
+    """SIGKILL, once, a qcluster process caught mid-request to the sandbox (most likely a
+    create whose answer the sandbox holds back); returns its pid once it has killed one."""
+    killed: list[int] = []
+
+    def kill_one() -> int | None:
+        if killed:
+            return killed[0]
+        sockets = {f"socket:[{inode}]" for inode in _connected_to(sandbox_port)}
+        for proc in descendants(qcluster.pid):
+            try:
+                fds = {os.readlink(fd) for fd in Path(f"/proc/{proc.pid}/fd").iterdir()}
+            except OSError:
+                continue
+            if fds & sockets:
+                os.kill(proc.pid, signal.SIGKILL)
+                killed.append(proc.pid)
+                return proc.pid
+        return None
+
+    return kill_one
+
+
+def _submit_and_watch(
+    run_ids: list[str], seconds: float, kill_one: Callable[[], int | None]
+) -> dict[str, tuple[datetime, datetime]]:
     """Enqueue each run's submit, ``TIMING.spacing`` apart, while noting each run's first
     create attempt (``create_sent_at`` is moved on by a resend, long after this sees it) and
-    when it was first seen terminal."""
+    when it was first seen terminal; once creates are under way, one worker is killed."""
     started = time.monotonic()
     due = [(started + index * TIMING.spacing, run_id) for index, run_id in enumerate(run_ids)]
     first_sent: dict[str, datetime] = {}
@@ -133,6 +174,7 @@ def _submit_and_watch(run_ids: list[str], seconds: float) -> dict[str, tuple[dat
         for pk, status, sent in rows:
             if sent is not None:
                 first_sent.setdefault(str(pk), sent)
+                kill_one()
             if status in RunStatus.terminal():
                 ended.setdefault(str(pk), now)
         if time.monotonic() > deadline:
@@ -143,7 +185,10 @@ def _submit_and_watch(run_ids: list[str], seconds: float) -> dict[str, tuple[dat
 
 
 def test_lost_create_answers_end_every_run_with_one_upstream_run_in_bounded_time(
-    tenant: Any, sandbox: SandboxServer, dispatcher: subprocess.Popen[bytes]
+    tenant: Any,
+    sandbox: SandboxServer,
+    worker: subprocess.Popen[bytes],
+    dispatcher: subprocess.Popen[bytes],
 ) -> None:
     sandbox.faults.set_global(list_errors=[503] * 4, retry_after=1)
     planned: dict[str, tuple[str, int, bool]] = {}
@@ -153,14 +198,23 @@ def test_lost_create_answers_end_every_run_with_one_upstream_run_in_bounded_time
         sandbox.faults.set_for(str(run.pk), **_faults(plan))
         planned[str(run.pk)] = (name, claims, "lose_create_answer" in plan)
     # The qcluster may take tens of seconds to start on a loaded machine.
-    timings = _submit_and_watch(list(planned), seconds=60 + 3 * TIMING.bound)
+    kill_one = worker_killer(worker, urlsplit(sandbox.url).port or 80)
+    timings = _submit_and_watch(list(planned), seconds=60 + 3 * TIMING.bound, kill_one=kill_one)
+    assert kill_one() is not None, "no worker was ever caught talking to the sandbox"
 
     runs = {str(run.pk): run for run in Run.objects.filter(pk__in=list(planned))}
     for run_id, (name, claims, _) in planned.items():
         run = runs[run_id]
         assert (name, run.status) == (name, RunStatus.SUCCEEDED), run.failure_code
         assert (name, sandbox.count_runs(client_ref=run_id)) == (name, 1)
-        assert (name, run.submit_attempts) == (name, claims)
+        assert (name, run.submit_attempts >= claims) == (name, True)
+    # Sent again only where Runflow never made it, and for the one run whose worker died.
+    resent = [
+        planned[run_id][0]
+        for run_id, run in runs.items()
+        if run.submit_attempts > planned[run_id][1]
+    ]
+    assert len(resent) <= 1, resent
     by_plan: dict[str, list[float]] = {}
     for run_id, (sent, ended) in timings.items():
         name, _, answer_lost = planned[run_id]
