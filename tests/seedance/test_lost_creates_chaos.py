@@ -1,9 +1,10 @@
 """Lost create answers, chaos-style, on a real stack: a qcluster worker and the dispatcher
 against the sandbox, which loses a share of create answers every way Runflow documents
 (dropped, 500, timed out) with the run made at once, late or never, beside refused creates
-and failing run lists, and one worker is SIGKILLed mid-request to the sandbox. Every run ends, Runflow holds exactly one run for each, and the time
-from a lost answer's first create attempt to the run's end stays within what the settings
-promise (the outcome window, one sweep, slack for a loaded machine).
+and failing run lists, and one worker is SIGKILLed mid-request to the sandbox. Every run
+ends, Runflow holds exactly one run for each, and the time from a lost answer's first
+create attempt to the run's end stays within what the settings promise (the outcome
+window, one sweep, slack for a loaded machine).
 
 The timings scale: ``bench/lost_creates.py`` runs this at production settings
 (``RUNFLOW_TIMEOUT`` 10 s, the 30 s margin, a 5 s sweep) through ``LOST_CREATES_*`` and
