@@ -6,15 +6,15 @@ STAMP  := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install demo serve test lint fuzz-api test-sqlite test-postgres bench clean
+.PHONY: install demo serve test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates clean
 
 # Settings refuse to load without SECRET_KEY when DEBUG is off: checks, tests and the bench
 # get a throwaway key made for this run (never a key from the repository or the shell).
 THROWAWAY_KEY := $(shell od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-test lint fuzz-api test-sqlite test-postgres bench: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
-test lint fuzz-api test-sqlite test-postgres bench: export SECRET_KEY_FALLBACKS :=
+test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
+test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates: export SECRET_KEY_FALLBACKS :=
 THROWAWAY_WEBHOOK_KEY := $(shell head -c 32 /dev/urandom | base64 | tr '+/' '-_')
-test lint fuzz-api test-sqlite test-postgres bench: export WEBHOOK_SECRET_KEYS := $(THROWAWAY_WEBHOOK_KEY)
+test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates: export WEBHOOK_SECRET_KEYS := $(THROWAWAY_WEBHOOK_KEY)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ test-postgres: install
 
 bench: install
 	$(PY) bench/meter_push.py
+
+# A few minutes: lost create answers at production timings, p50/p95 to a terminal run.
+bench-lost-creates: install
+	$(PY) bench/lost_creates.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .schemathesis

@@ -325,6 +325,10 @@ SEEDANCE = {
     ),
     "RUNFLOW_TIMEOUT": env.float("RUNFLOW_TIMEOUT", default=10.0),
     "RUNFLOW_MAX_ATTEMPTS": env.int("RUNFLOW_MAX_ATTEMPTS", default=5),
+    # How long Runflow may still make a run after we gave up on its create's answer.
+    "CREATE_OUTCOME_MARGIN_SECONDS": env.float(
+        "SEEDANCE_CREATE_OUTCOME_MARGIN_SECONDS", default=30.0
+    ),
     # The first secret signs (the sandbox uses it); every secret verifies (rotation).
     "CALLBACK_SECRETS": _secrets(
         "RUNFLOW_CALLBACK_SECRETS", default=["whsec_sandbox_dev_secret"] if USING_SANDBOX else []

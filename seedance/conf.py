@@ -5,14 +5,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-SUBMIT_MARGIN_SECONDS = 30.0
-
 DEFAULTS: dict[str, Any] = {
     "RUNFLOW_API_KEY": "",
     "RUNFLOW_BASE_URL": "http://127.0.0.1:8765/v1",
     "RUNFLOW_MODEL_ID": "bytedance/seedance/2.0/fast/text-to-video",
     "RUNFLOW_TIMEOUT": 10.0,
     "RUNFLOW_MAX_ATTEMPTS": 5,
+    #: How long Runflow may still take to make a run whose create answer we gave up on:
+    #: the tail of every outcome window (``create_outcome_window_seconds``).
+    "CREATE_OUTCOME_MARGIN_SECONDS": 30.0,
     "CALLBACK_SECRETS": [],
     "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
     "PROMPT_MAX_CHARS": 2000,
@@ -104,7 +105,7 @@ def create_outcome_window_seconds() -> float:
     each phase (connect, send, the answer) by ``RUNFLOW_TIMEOUT``, and Runflow may still be
     processing a request we gave up on. A claimed run with no answer whose last attempt is
     older than this may be looked up and, if Runflow has none, sent again."""
-    return 3 * float(setting("RUNFLOW_TIMEOUT")) + SUBMIT_MARGIN_SECONDS
+    return 3 * float(setting("RUNFLOW_TIMEOUT")) + _create_outcome_margin()
 
 
 def submit_worst_case_seconds() -> float:
@@ -122,4 +123,8 @@ def submit_worst_case_seconds() -> float:
         MAX_RETRY_AFTER_SECONDS
     )
     worker_bound = float(getattr(settings, "Q_CLUSTER", {}).get("timeout") or 0)
-    return max(client_bound, worker_bound) + SUBMIT_MARGIN_SECONDS
+    return max(client_bound, worker_bound) + _create_outcome_margin()
+
+
+def _create_outcome_margin() -> float:
+    return float(setting("CREATE_OUTCOME_MARGIN_SECONDS"))

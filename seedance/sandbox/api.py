@@ -132,19 +132,29 @@ class Api:
         errors = create_errors(body)
         if errors:
             raise ApiError(422, "VALIDATION_ERROR", "The request is invalid.", errors=errors)
-        run = self.sandbox.store.create(
-            input=body["input"],
-            client_ref=client_ref,
-            callback_url=body.get("callback_url"),
-            metadata=body.get("metadata"),
-        )
+        made = {
+            "input": body["input"],
+            "client_ref": client_ref,
+            "callback_url": body.get("callback_url"),
+            "metadata": body.get("metadata"),
+        }
         lost = rules.take_lost_answer(client_ref=client_ref, prompt=prompt)
-        if lost == "drop":
-            return Reply(drop=True)
+        if lost is None:
+            return Reply(201, self.sandbox.store.create(**made).to_json())
+        faults = rules.resolve(client_ref=client_ref, run_id=None, prompt=prompt)
+        run = None
+        if faults.lose_create_makes_run:
+            if faults.lose_create_materialize_seconds:
+                self.sandbox.create_later(faults.lose_create_materialize_seconds, **made)
+            else:
+                run = self.sandbox.store.create(**made)
         if lost == "500":
             raise ApiError(500, "INTERNAL_ERROR", "Something went wrong.")
-        delay = self.sandbox.faults_for(run).lose_create_timeout if lost == "timeout" else 0.0
-        return Reply(201, run.to_json(), delay=delay)
+        if lost == "drop" or run is None:
+            # A timeout with no run to answer with yet: the connection dies after the wait.
+            delay = faults.lose_create_timeout if lost == "timeout" else 0.0
+            return Reply(drop=True, delay=delay)
+        return Reply(201, run.to_json(), delay=faults.lose_create_timeout)
 
     def get_run(self, run_id: str) -> Reply:
         run = self.sandbox.store.get(run_id)

@@ -55,11 +55,19 @@ class Sandbox:
         self.media_base_url = ""
         self._callback_log: list[dict[str, Any]] = []
         self._silenced: set[str] = set()
+        self._later: list[tuple[float, dict[str, Any]]] = []
+
+    def create_later(self, seconds: float, **made: Any) -> None:
+        """Make a run ``seconds`` from now (a lost create Runflow finishes late), at a tick."""
+        with self.store.lock:
+            self._later.append((time.monotonic() + seconds, made))
 
     def silence_callbacks(self) -> None:
-        """Runs made so far never call back, and callbacks not yet sent are dropped: a test
-        ending must not leave deliveries that reach the next one's database."""
+        """Runs made so far never call back, runs still to be made late never appear, and
+        callbacks not yet sent are dropped: a test ending must not leave deliveries that
+        reach the next one's database."""
         with self.store.lock:
+            self._later.clear()
             self._silenced.update(run.id for run in self.store.all())
         self.dispatcher.settle()
 
@@ -95,6 +103,10 @@ class Sandbox:
         finished: list[Terminal | None] = []
         now = time.monotonic()
         with self.store.lock:
+            appearing = [made for at, made in self._later if at <= now]
+            self._later = [(at, made) for at, made in self._later if at > now]
+            for made in appearing:
+                self.store.create(**made)
             for run in self.store.active():
                 faults = self.faults_for(run)
                 queued = _pick(faults.queued_seconds, self.queued_seconds)

@@ -8,6 +8,15 @@ queues, consumed one answer per request (``list_errors`` in the global scope onl
 names no run); ``media_delay`` slows the serving of a run's video. ``report_status`` makes
 a run in progress report that ``status_code`` instead (one not in ``/v1/runs/statuses``,
 or ``errored`` as Runflow's sample code knows it).
+
+A lost create answer (``lose_create_answer``: ``drop``, ``500`` or ``timeout`` after
+``lose_create_timeout``; ``lose_create_times`` limits how many) models Runflow's documented
+"the run may exist": by default the run is made before the answer is lost, so a lookup
+finds it at once. ``lose_create_materialize_seconds`` makes it appear only that long after
+the request came (Runflow still finishing a request whose answer we gave up on; our
+outcome window assumes under 30 s), and ``lose_create_makes_run: false`` never makes it
+(the request was lost before Runflow acted on it). Simpler than Runflow: the delay is one
+fixed number, not a distribution, and a late run's ``created_at`` is when it appears.
 """
 
 import json
@@ -103,6 +112,8 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "lose_create_answer": _lose,
     "lose_create_timeout": _number,
     "lose_create_times": _count,
+    "lose_create_materialize_seconds": _number,
+    "lose_create_makes_run": _flag,
     "queued_seconds": _number,
     "running_seconds": _number,
     "report_status": _text,
@@ -133,6 +144,8 @@ class Faults:
     retry_after: int = 1
     lose_create_answer: str | None = None
     lose_create_timeout: float = 30.0
+    lose_create_materialize_seconds: float = 0.0
+    lose_create_makes_run: bool = True
     queued_seconds: float | None = None
     running_seconds: float | None = None
     media_delay: float = 0.0

@@ -29,11 +29,11 @@ class SandboxHandler(LoopbackHandler):
         self._write(api.respond(request))
 
     def _write(self, reply: Reply) -> None:
+        if reply.delay:
+            time.sleep(reply.delay)
         if reply.drop:
             self.drop()
             return
-        if reply.delay:
-            time.sleep(reply.delay)
         if reply.file is not None and reply.span is not None:
             self._write_file(reply)
             return

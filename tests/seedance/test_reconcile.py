@@ -257,6 +257,52 @@ def test_a_lost_answer_whose_first_lookup_failed_is_attached_at_the_sweeps_caden
     assert wait_for_run(run).status == RunStatus.SUCCEEDED
 
 
+def test_a_run_runflow_makes_only_after_the_lost_answer_is_attached_not_sent_again(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    """Runflow's "the run may exist", arriving late: the lookup right after the lost answer
+    finds nothing, the one after the outcome window finds the run, and nothing is resent."""
+    run = make_run(tenant, resolution="480p", duration="4")
+    sandbox.faults.set_for(
+        str(run.pk),
+        lose_create_answer="drop",
+        lose_create_materialize_seconds=0.5,
+        drop_callbacks=True,  # its callback would attach it first
+    )
+    run_submit(run.pk)
+    run.refresh_from_db()
+    assert (run.provider_run_id, sandbox.count_runs(client_ref=str(run.pk))) == (None, 0)
+    time.sleep(1)  # Runflow finishes the request meanwhile; the sandbox's ticker makes it
+
+    assert run.create_sent_at is not None
+    window_over = run.create_sent_at + timedelta(seconds=create_outcome_window_seconds() + 1)
+    report = reconcile_lost_creates(now=window_over)
+
+    assert (report.attached, report.submitted) == (1, 0)
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+
+
+def test_a_create_runflow_never_acted_on_is_sent_once_more_after_the_window(
+    tenant: Any, sandbox: SandboxServer
+) -> None:
+    sandbox.faults.set_global(
+        lose_create_answer="500", lose_create_makes_run=False, lose_create_times=1
+    )
+    run = make_run(tenant, resolution="480p", duration="4")
+    run_submit(run.pk)
+    run.refresh_from_db()
+    assert run.create_sent_at is not None
+
+    assert reconcile_lost_creates().submitted == 0  # still within the window
+    window_over = run.create_sent_at + timedelta(seconds=create_outcome_window_seconds() + 1)
+    assert reconcile_lost_creates(now=window_over).submitted == 1
+    assert reconcile_lost_creates(now=window_over).submitted == 0
+
+    run.refresh_from_db()
+    assert (run.provider_run_id is not None, run.submit_attempts) == (True, 2)
+    assert sandbox.count_runs(client_ref=str(run.pk)) == 1
+
+
 def test_deadline_never_fails_a_run_that_got_its_provider_id_meanwhile(
     tenant: Any, sandbox: SandboxServer
 ) -> None:

@@ -499,6 +499,39 @@ def test_lost_create_answer_500_and_timeout_still_create_the_run(
     assert sandbox.count_runs(client_ref="slow") == 1
 
 
+def test_lost_create_answer_may_make_its_run_only_later(
+    client: httpx.Client, sandbox: SandboxServer
+) -> None:
+    """Runflow's "the run may exist": still finishing the request whose answer was lost."""
+    sandbox.faults.set_for("late", lose_create_answer="drop", lose_create_materialize_seconds=0.5)
+
+    with pytest.raises(httpx.TransportError):
+        create(client, client_ref="late")
+
+    assert sandbox.count_runs(client_ref="late") == 0
+    deadline = time.monotonic() + 5
+    while sandbox.count_runs(client_ref="late") == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox.count_runs(client_ref="late") == 1
+    assert sandbox.wait_for(sandbox.runs(client_ref="late")[0]["id"])["status_code"] == "succeeded"
+
+
+@pytest.mark.parametrize("mode", ["drop", "500", "timeout"])
+def test_lost_create_answer_may_never_make_its_run(
+    client: httpx.Client, sandbox: SandboxServer, mode: str
+) -> None:
+    """The request was lost before Runflow acted on it: the outcome was unknown, and is none."""
+    sandbox.faults.set_for(
+        "unmade", lose_create_answer=mode, lose_create_makes_run=False, lose_create_timeout=0.3
+    )
+
+    with pytest.raises(httpx.HTTPError):
+        create(client, client_ref="unmade").raise_for_status()
+    time.sleep(0.3)
+
+    assert sandbox.count_runs(client_ref="unmade") == 0
+
+
 def test_get_errors_fault_answers_each_queued_status_once(
     client: httpx.Client, sandbox: SandboxServer
 ) -> None:
