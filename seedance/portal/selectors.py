@@ -1,11 +1,15 @@
 """The portal's reads, always scoped through ``Run.objects.for_tenant`` and the role, with
 the status the tenant is shown (``seedance.public_status``), as the API shows it."""
 
+from collections import defaultdict
 from datetime import timedelta
+from functools import reduce
+from operator import or_
 from statistics import median
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from seedance.models import INVITATION_OPEN, Invitation, Membership, Run, Tenant
@@ -90,23 +94,42 @@ def run_eta(run: Run) -> tuple[timedelta, int] | None:
 
 
 def etas_for(tenant: Tenant, runs: list[Run]) -> dict[tuple[str, str], timedelta]:
-    """The typical time of each (duration, resolution) among ``runs``: one query per
-    kind of run, never per row."""
+    """The typical time of each (duration, resolution) among ``runs``: one query however
+    many kinds of run the page holds (each kind's latest ``ETA_SAMPLE_SIZE`` ranked in it)."""
     kinds = {(run.duration, run.resolution) for run in runs}
-    found = {kind: eta_for(tenant, duration=kind[0], resolution=kind[1]) for kind in kinds}
-    return {kind: eta[0] for kind, eta in found.items() if eta is not None}
+    if not kinds:
+        return {}
+    of_a_kind = reduce(or_, (Q(duration=duration, resolution=res) for duration, res in kinds))
+    latest_first = Window(
+        RowNumber(),
+        partition_by=[F("duration"), F("resolution")],
+        order_by=[F("completed_at").desc(), F("id").desc()],
+    )
+    recent = (
+        _finished_in(tenant)
+        .filter(of_a_kind)
+        .annotate(rank=latest_first)
+        .filter(rank__lte=ETA_SAMPLE_SIZE)
+        .values_list("duration", "resolution", "created_at", "completed_at")
+    )
+    took: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for duration, resolution, created, completed in recent:
+        if created is not None and completed is not None:
+            took[(duration, resolution)].append((completed - created).total_seconds())
+    return {kind: timedelta(seconds=median(seconds)) for kind, seconds in took.items()}
+
+
+def _finished_in(tenant: Tenant) -> "QuerySet[Run]":
+    return Run.objects.for_tenant(tenant).filter(
+        status=RunStatus.SUCCEEDED, completed_at__isnull=False
+    )
 
 
 def eta_for(tenant: Tenant, *, duration: str, resolution: str) -> tuple[timedelta, int] | None:
     recent = (
-        Run.objects.for_tenant(tenant)
-        .filter(
-            status=RunStatus.SUCCEEDED,
-            duration=duration,
-            resolution=resolution,
-            completed_at__isnull=False,
-        )
-        .order_by("-completed_at")
+        _finished_in(tenant)
+        .filter(duration=duration, resolution=resolution)
+        .order_by("-completed_at", "-id")
         .values_list("created_at", "completed_at")[:ETA_SAMPLE_SIZE]
     )
     took = [
