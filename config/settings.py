@@ -160,7 +160,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+    # Persistent connections: a new one per request cost a TCP and auth round trip each
+    # time (bench/RESULTS.md). The health check pings a reused connection at each request's
+    # start, so one PostgreSQL dropped is replaced, not served as an error. Django's psycopg
+    # pool is not used: with gunicorn's threads one connection per thread is what a pool
+    # would hold anyway, and a pool per process adds its own sizing to get wrong.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault(
+        "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
