@@ -423,6 +423,8 @@ SEEDANCE = {
     # in-flight cap (20 runs polled every 2 s are 600 reads a minute).
     "API_CREATE_RATE": env.str("SEEDANCE_API_CREATE_RATE", default="60/min"),
     "API_READ_RATE": env.str("SEEDANCE_API_READ_RATE", default="600/min"),
+    # A known key's request reads it from the shared cache; revoke and suspension forget it.
+    "API_KEY_CACHE_SECONDS": env.int("SEEDANCE_API_KEY_CACHE_SECONDS", default=60),
     # Requests with a bad key from one client address (behind TRUSTED_PROXY_COUNT proxies).
     "API_AUTH_FAILURE_RATE": env.str("SEEDANCE_API_AUTH_FAILURE_RATE", default="20/min"),
     "TRUSTED_PROXY_COUNT": TRUSTED_PROXY_COUNT,
