@@ -5,6 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The bench's own database and Redis db: it adds tenants and runs, and flushes the db.
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
+BENCH_ARGS ?=
 
 .PHONY: install demo serve test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates clean
 
@@ -57,8 +61,13 @@ test-postgres: install
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) Q_CLUSTER_NAME=seedance-test \
 		$(VENV)/bin/pytest -n 2 --dist loadfile -q
 
+## API create, callback ingest and meter push on PostgreSQL and Redis, each beside the bare
+## endpoint of the same run: bench/RESULTS.md. Needs wrk (apt-get install wrk).
 bench: install
-	$(PY) bench/meter_push.py
+	bash scripts/ensure-services.sh
+	psql "$(dir $(BENCH_PG_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_PG_URL))" 2>/dev/null || true
+	DATABASE_URL=$(BENCH_PG_URL) REDIS_URL=$(BENCH_REDIS_URL) Q_CLUSTER_NAME=seedance-bench \
+		$(PY) bench/run_all.py $(BENCH_ARGS)
 
 # A few minutes: lost create answers at production timings, p50/p95 to a terminal run.
 bench-lost-creates: install

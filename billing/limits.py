@@ -87,13 +87,18 @@ def admit_run(*, run: Run) -> RunCharge:
 
 
 def tenant_billing_for_update(tenant: Tenant) -> TenantBilling:
-    """The tenant's billing row, created on first use, locked until the transaction ends."""
-    if not TenantBilling.objects.filter(pk=tenant.pk).exists():
-        try:
-            with transaction.atomic():
-                TenantBilling.objects.create(tenant=tenant)
-        except IntegrityError:
-            pass  # created by a concurrent request; lock theirs below
+    """The tenant's billing row, created on first use, locked until the transaction ends.
+
+    The lock is asked first: the row exists for every tenant but a new one, so a create
+    costs one statement here, not an existence check before it."""
+    billing = TenantBilling.objects.select_for_update().filter(pk=tenant.pk).first()
+    if billing is not None:
+        return billing
+    try:
+        with transaction.atomic():
+            TenantBilling.objects.create(tenant=tenant)
+    except IntegrityError:
+        pass  # created by a concurrent request; lock theirs below
     return TenantBilling.objects.select_for_update().get(pk=tenant.pk)
 
 

@@ -160,7 +160,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+    # Persistent connections: a new one per request cost a TCP and auth round trip each
+    # time (bench/RESULTS.md). The health check pings a reused connection at each request's
+    # start, so one PostgreSQL dropped is replaced, not served as an error. Django's psycopg
+    # pool is not used: with gunicorn's threads one connection per thread is what a pool
+    # would hold anyway, and a pool per process adds its own sizing to get wrong.
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault(
+        "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -415,6 +423,8 @@ SEEDANCE = {
     # in-flight cap (20 runs polled every 2 s are 600 reads a minute).
     "API_CREATE_RATE": env.str("SEEDANCE_API_CREATE_RATE", default="60/min"),
     "API_READ_RATE": env.str("SEEDANCE_API_READ_RATE", default="600/min"),
+    # A known key's request reads it from the shared cache; revoke and suspension forget it.
+    "API_KEY_CACHE_SECONDS": env.int("SEEDANCE_API_KEY_CACHE_SECONDS", default=60),
     # Requests with a bad key from one client address (behind TRUSTED_PROXY_COUNT proxies).
     "API_AUTH_FAILURE_RATE": env.str("SEEDANCE_API_AUTH_FAILURE_RATE", default="20/min"),
     "TRUSTED_PROXY_COUNT": TRUSTED_PROXY_COUNT,

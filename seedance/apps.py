@@ -7,13 +7,17 @@ class SeedanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from seedance import checks  # noqa: F401  (registers the system checks)
         from seedance.doctor.registry import register_section
         from seedance.doctor.runflow import runflow_section
         from seedance.doctor.runs import runs_section
         from seedance.doctor.tasks import tasks_section
         from seedance.doctor.webhooks import webhooks_section
+        from seedance.models import ApiKey, Tenant
         from seedance.portal.extensions import NavLink, register_nav_link
+        from seedance.services.key_cache import forget_changed_key, forget_changed_tenant
         from seedance.signals import run_delivered, run_finished, run_moderated, run_undeliverable
         from seedance.webhooks import events
 
@@ -33,6 +37,10 @@ class SeedanceConfig(AppConfig):
             NavLink("account", "delete", "Delete account", "accounts:delete", order=90),
         ):
             register_nav_link(link)
+
+        post_save.connect(forget_changed_key, sender=ApiKey)
+        post_delete.connect(forget_changed_key, sender=ApiKey)
+        post_save.connect(forget_changed_tenant, sender=Tenant)
 
         register_section("runs", runs_section)
         register_section("tasks", tasks_section)

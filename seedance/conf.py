@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     #: Per API key ("60/min", "20/5m"; "off": none): creates, and every other request.
     "API_CREATE_RATE": "60/min",
     "API_READ_RATE": "600/min",
+    #: How long the shared cache keeps an API key with its tenant (0: off); a revoke or a
+    #: suspension forgets it at once (seedance.services.key_cache).
+    "API_KEY_CACHE_SECONDS": 60,
     #: Requests with a bad key per client address before they answer 429.
     "API_AUTH_FAILURE_RATE": "20/min",
     #: Proxies that append to X-Forwarded-For in front of the web server.

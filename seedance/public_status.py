@@ -54,6 +54,18 @@ def with_public_status(runs: "QuerySet[Run]") -> "QuerySet[Run]":
     )
 
 
+def with_public_status_as_inserted(run: Run) -> Run:
+    """A run this request has just inserted, shown without reading it back: every case of
+    the rule above needs a succeeded run, so a queued one shows its own fields. Anything
+    else must be read through ``with_public_status``."""
+    if run.status != RunStatus.QUEUED:
+        raise ValueError(f"run {run.pk} is not as inserted: read it with with_public_status()")
+    run.public_status = run.status  # type: ignore[attr-defined]
+    run.public_failure_code = run.failure_code  # type: ignore[attr-defined]
+    run.public_failure_message = run.failure_message  # type: ignore[attr-defined]
+    return run
+
+
 def public_status_counts(runs: "QuerySet[Run]") -> dict[str, int]:
     """How many of ``runs`` the tenant sees in each status (every status present, 0s too)."""
     rows = runs.order_by().values(shown_status=public_status()).annotate(runs=Count("pk"))

@@ -19,7 +19,7 @@ from seedance.audit import Actor
 from seedance.exceptions import TenantSuspended
 from seedance.log_context import bind_tenant
 from seedance.models import ApiKey, Tenant
-from seedance.services.keys import api_key_authenticate
+from seedance.services.keys import api_key_authenticate_cached
 
 SUSPENDED_MESSAGE = (
     "This tenant is suspended by the platform: its API keys are refused until it is resumed. "
@@ -47,7 +47,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw_key = header[1].decode()
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid API key.") from exc
-        api_key = api_key_authenticate(raw_key)
+        api_key = api_key_authenticate_cached(raw_key)
         if api_key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         bind_tenant(api_key.tenant)

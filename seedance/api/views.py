@@ -28,6 +28,7 @@ from seedance.api.serializers import (
 )
 from seedance.exceptions import InvalidRunInput
 from seedance.models import Run
+from seedance.public_status import with_public_status_as_inserted
 from seedance.run_input import parse_run_input
 from seedance.services.runs import run_cancel, run_create
 from seedance.states import RunStatus
@@ -157,7 +158,12 @@ class RunCollectionApi(ApiView):
         run, created = run_create(
             tenant=tenant, run_input=run_input, idempotency_key=_idempotency_key(request)
         )
-        run = selectors.run_get(tenant=tenant, run_id=run.pk)
+        # A run just made is answered as inserted; a replay is read as any run is.
+        run = (
+            with_public_status_as_inserted(run)
+            if created
+            else selectors.run_get(tenant=tenant, run_id=run.pk)
+        )
         response = Response(
             RunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED
         )

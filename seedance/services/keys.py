@@ -13,6 +13,12 @@ from django.utils import timezone
 from seedance.audit import Action, Actor, audit_record
 from seedance.key_format import KEY_PREFIX, PREFIX_RANDOM_CHARS, SECRET_CHARS
 from seedance.models import ApiKey, Tenant
+from seedance.services.key_cache import (
+    api_key_remember,
+    api_keys_forget,
+    cache_seconds,
+    cached_api_key,
+)
 
 _ALPHABET = string.ascii_letters + string.digits
 #: Don't rewrite last_used_at on every request: once a minute is precise enough to read.
@@ -76,6 +82,10 @@ def api_key_revoke_all(*, tenant: Tenant, actor: Actor, reason: str) -> int:
         active = ApiKey.objects.for_tenant(tenant).filter(revoked_at__isnull=True)
         keys = list(active.select_for_update().order_by("pk").values_list("pk", "prefix"))
         revoked = ApiKey.objects.filter(pk__in=[pk for pk, _ in keys]).update(revoked_at=now)
+        # One UPDATE sends no post_save: forget the keys here.
+        api_keys_forget(
+            ApiKey.objects.filter(pk__in=[pk for pk, _ in keys]).values_list("digest", flat=True)
+        )
         prefixes = [prefix for _, prefix in keys]
         audit_record(
             action=Action.KEYS_REVOKED_ALL,
@@ -99,14 +109,37 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
     )
     if api_key is None:
         return None
+    _last_use_record(api_key)
+    return api_key
+
+
+def api_key_authenticate_cached(raw_key: str) -> ApiKey | None:
+    """``api_key_authenticate`` through the shared cache (seedance.services.key_cache):
+    a known key costs no query; a cache outage reads the database."""
+    if cache_seconds() <= 0 or not raw_key or len(raw_key) > 128:
+        return api_key_authenticate(raw_key)
+    entry = cached_api_key(digest_of(raw_key))
+    if entry is not None and entry.api_key is not None:
+        if _last_use_record(entry.api_key):
+            api_key_remember(entry.api_key, replace=True)
+        return entry.api_key
+    api_key = api_key_authenticate(raw_key)
+    if api_key is not None and entry is not None and not entry.forgotten:
+        api_key_remember(api_key, replace=False)
+    return api_key
+
+
+def _last_use_record(api_key: ApiKey) -> bool:
+    """Write ``last_used_at`` when it is a minute old or unset; True when written."""
     now = timezone.now()
     stale = now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
-    if api_key.last_used_at is None or api_key.last_used_at < stale:
-        ApiKey.objects.filter(pk=api_key.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
-        ).update(last_used_at=now)
-        api_key.last_used_at = now
-    return api_key
+    if api_key.last_used_at is not None and api_key.last_used_at >= stale:
+        return False
+    ApiKey.objects.filter(pk=api_key.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)
+    ).update(last_used_at=now)
+    api_key.last_used_at = now
+    return True
 
 
 def _label(api_key: ApiKey) -> str:

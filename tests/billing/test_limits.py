@@ -147,3 +147,28 @@ def test_past_due_tenant_is_refused_when_enforced(
     refused = post(api_client)
     assert refused.status_code == 402
     assert refused.json()["error"]["code"] == "subscription_past_due"
+
+
+def test_admission_locks_an_existing_billing_row_in_one_statement(tenant: Any) -> None:
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.limits import tenant_billing_for_update
+
+    set_caps(tenant, monthly_spend_cap=RUN_COST)
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        billing = tenant_billing_for_update(tenant)
+    assert billing.monthly_spend_cap == RUN_COST
+    statements = [q["sql"] for q in queries.captured_queries if "billing_tenantbilling" in q["sql"]]
+    assert len(statements) == 1
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in statements[0]
+
+
+def test_a_tenant_without_a_billing_row_gets_one_at_its_first_create(
+    tenant: Any, api_client: APIClient
+) -> None:
+    TenantBilling.objects.filter(tenant=tenant).delete()
+    assert post(api_client).status_code == 201
+    assert TenantBilling.objects.filter(tenant=tenant).exists()
+    assert RunCharge.objects.filter(tenant=tenant).count() == 1

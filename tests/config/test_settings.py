@@ -74,6 +74,30 @@ def test_rotated_keys_come_from_secret_key_fallbacks() -> None:
     assert done.stdout.strip().splitlines()[-1] == "['old-one', 'old-two']"
 
 
+def _database_settings(**env: str) -> dict[str, Any]:
+    code = (
+        "import json; from django.conf import settings; "
+        "print(json.dumps({k: settings.DATABASES['default'][k] "
+        "for k in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS')}))"
+    )
+    url = "postgres://seedance@db.invalid:5432/seedance"
+    done = manage("shell", "-c", code, SECRET_KEY="k" * 50, DATABASE_URL=url, **env)
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_postgresql_connections_persist_a_minute_and_are_checked_before_reuse() -> None:
+    assert _database_settings() == {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+
+
+def test_connection_lifetime_and_health_checks_come_from_the_environment() -> None:
+    assert _database_settings(CONN_MAX_AGE="0", CONN_HEALTH_CHECKS="0") == {
+        "CONN_MAX_AGE": 0,
+        "CONN_HEALTH_CHECKS": False,
+    }
+
+
 def production_check(*extra: str) -> subprocess.CompletedProcess[str]:
     """The README's acceptance command: the example's variables, then check --deploy."""
     script = (

@@ -365,6 +365,23 @@ def test_detail_shows_the_created_run(api_client: APIClient) -> None:
     assert response.json() == created
 
 
+def test_create_answers_the_run_it_inserted_without_reading_it_back(
+    api_client: APIClient,
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        created = post_run(api_client, seed=3)
+    assert created.status_code == 201
+    run_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and 'FROM "seedance_run"' in q["sql"]
+    ]
+    assert run_reads == []
+    assert api_client.get(detail_url(created.json()["id"])).json() == created.json()
+
+
 def generated(tenant: Tenant) -> Run:
     """A run Runflow finished, whose copy into our storage has not been made yet."""
     run = make_run(tenant)

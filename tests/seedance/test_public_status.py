@@ -10,6 +10,7 @@ from seedance.public_status import (
     public_status_counts,
     shown,
     with_public_status,
+    with_public_status_as_inserted,
 )
 from seedance.states import Delivery, RunStatus
 from tests.factories import make_run
@@ -80,3 +81,17 @@ def test_a_run_not_read_through_the_expression_has_no_shown_status(tenant: Any) 
     run = make_run(tenant)
     with pytest.raises(LookupError, match="with_public_status"):
         shown(run)
+
+
+def test_a_run_as_inserted_shows_what_the_expression_would(tenant: Tenant) -> None:
+    run = make_run(tenant, failure_code="", failure_message="")
+    read = with_public_status(Run.objects.filter(pk=run.pk)).get()
+    as_inserted = with_public_status_as_inserted(run)
+    for field in ("public_status", "public_failure_code", "public_failure_message"):
+        assert shown(as_inserted, field) == shown(read, field)
+
+
+@pytest.mark.parametrize("status", [RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED])
+def test_only_a_queued_run_may_be_shown_as_inserted(tenant: Tenant, status: str) -> None:
+    with pytest.raises(ValueError, match="not as inserted"):
+        with_public_status_as_inserted(make_run(tenant, status=status))
