@@ -1,6 +1,7 @@
 """Runs submitted through the public API, as tenants' code would: each create carries an
 ``Idempotency-Key`` and is sent again (same key, same body) when the answer is lost, a 5xx,
-or a 429 to wait out, so a web tier that dies mid-request makes no run twice."""
+a 409 (the same key still in flight) or a rate limit, so a web tier that dies mid-request
+makes no run twice. A cap's refusal is final."""
 
 import random
 import time
@@ -19,6 +20,8 @@ from tests.chaos.stack import WEB_PORT
 
 API = f"http://127.0.0.1:{WEB_PORT}/api/v1/runs"
 GIVE_UP_SECONDS = 120
+#: Refusals by a cap are final: the tenant's code would give up (or wait minutes).
+CAPS = ("spend_cap", "concurrency_cap")
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def submit_one(client: Client, body: dict[str, Any], submitted: Submitted) -> st
             return str(answer.json()["id"])
         retry = answer is None or answer.status_code >= 500 or answer.status_code in (409, 429)
         code = "no answer" if answer is None else _code(answer)
-        if not retry or code.endswith("spend_cap"):
+        if not retry or code.endswith(CAPS):
             with submitted.lock:
                 submitted.refused[code] += 1
             return None
@@ -66,8 +69,8 @@ def submit_one(client: Client, body: dict[str, Any], submitted: Submitted) -> st
 
 def _code(answer: httpx.Response) -> str:
     try:
-        return f"{answer.status_code} {answer.json().get('code', '')}"
-    except ValueError:
+        return f"{answer.status_code} {answer.json()['error']['code']}"
+    except (ValueError, KeyError, TypeError):
         return str(answer.status_code)
 
 

@@ -220,9 +220,11 @@ def resend_refused() -> int:
 def settle(*, timeout: float) -> str:
     """Faults off (the storm is over; what it broke must now mend), then wait until no run
     is in progress, no usage row or webhook delivery is waiting, refused rows are resent,
-    and the reconciler has run since."""
+    and the reconciler has run since (enqueued then, on the stack's own workers)."""
     from django.db import connection
+    from django.utils import timezone
     from django_q.models import Success
+    from django_q.tasks import async_task
 
     from billing.models import UsageRecord
     from seedance.models import Run, WebhookDelivery
@@ -233,7 +235,7 @@ def settle(*, timeout: float) -> str:
     faults.stripe_calm()
     deadline = time.monotonic() + timeout
     quiet_since: datetime | None = None
-    busy = ""
+    busy, said = "", time.monotonic()
     while time.monotonic() < deadline:
         connection.close()
         resend_refused()
@@ -245,12 +247,14 @@ def settle(*, timeout: float) -> str:
             "webhooks pending": WebhookDelivery.objects.filter(state="pending").count(),
         }
         busy = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+        if busy and time.monotonic() - said > 15:
+            print(f"[chaos] settling: {busy}", flush=True)
+            said = time.monotonic()
         if busy:
             quiet_since = None
         elif quiet_since is None:
-            from django.utils import timezone
-
             quiet_since = timezone.now()
+            async_task(RECONCILE_RUNS)  # its minute schedule would come; this is sooner
         elif Success.objects.filter(func=RECONCILE_RUNS, stopped__gt=quiet_since).exists():
             return f"quiet since {quiet_since:%H:%M:%S}, reconciler ran since"
         time.sleep(2)

@@ -108,21 +108,22 @@ class Stack:
         )
         return self.procs[name]
 
-    def stop(self, name: str) -> None:
-        """SIGTERM its process group, SIGKILL after 10 s: nothing it forked outlives it."""
-        proc = self.procs.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    def stop(self, *names: str) -> None:
+        """SIGTERM their process groups, SIGKILL after 10 s: nothing they forked outlives them."""
+        procs = [proc for name in names if (proc := self.procs.pop(name, None)) is not None]
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
     def stop_all(self) -> None:
-        for name in reversed(list(self.procs)):
-            self.stop(name)
+        self.stop(*reversed(list(self.procs)))
 
     def start_web(self) -> None:
         self.start("web", WEB)
