@@ -10,7 +10,7 @@ BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ARGS ?=
 
-.PHONY: install demo serve test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates clean
+.PHONY: install demo serve test lint fuzz-api chaos chaos-ci test-sqlite test-postgres bench bench-lost-creates clean
 
 # Settings refuse to load without SECRET_KEY when DEBUG is off: checks, tests and the bench
 # get a throwaway key made for this run (never a key from the repository or the shell).
@@ -40,7 +40,7 @@ serve: install
 ## The whole check: lint, types, migrations, the API against its OpenAPI document
 ## (schemathesis), then the suite on SQLite with the ORM broker and on PostgreSQL with
 ## the Redis broker.
-test: install lint fuzz-api test-sqlite test-postgres
+test: install lint fuzz-api chaos-ci test-sqlite test-postgres
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -48,6 +48,17 @@ lint: install
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check --fail-level WARNING
+
+## The chaos run (tests/chaos/README.md): the whole stack under injected faults, then the
+## invariant table; exits non-zero on any breach. PostgreSQL db seedance_chaos, Redis db 7,
+## ports 18200-18203.
+chaos: install
+	bash scripts/ensure-services.sh
+	$(PY) -m tests.chaos --runs 1000
+
+chaos-ci: install
+	bash scripts/ensure-services.sh
+	$(PY) -m tests.chaos --runs 100
 
 ## schemathesis against the served schema, on a stack of its own (scripts/api-fuzz.sh).
 fuzz-api: install

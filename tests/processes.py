@@ -68,6 +68,31 @@ def alive(procs: set[Proc]) -> set[Proc]:
     return left
 
 
+def connected_to(port: int) -> set[str]:
+    """Socket inodes of the established TCP connections to ``port`` on this machine."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].rpartition(":")[2], 16) == port and fields[3] == "01":
+            inodes.add(fields[9])
+    return inodes
+
+
+def kill_one_talking_to(root: int, port: int) -> int | None:
+    """SIGKILL one process under ``root`` caught mid-request to ``port``; its pid, or None
+    when none of them holds such a connection right now."""
+    sockets = {f"socket:[{inode}]" for inode in connected_to(port)}
+    for proc in descendants(root):
+        try:
+            fds = {os.readlink(fd) for fd in Path(f"/proc/{proc.pid}/fd").iterdir()}
+        except OSError:
+            continue
+        if fds & sockets:
+            os.kill(proc.pid, signal.SIGKILL)
+            return proc.pid
+    return None
+
+
 def wait_for_line(log: Path, *needles: str, seconds: float) -> str:
     """The log's text once a line holds every needle; fails after ``seconds``."""
     deadline = time.monotonic() + seconds

@@ -13,13 +13,11 @@ reads the figures it prints.
 
 import math
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +29,7 @@ from seedance.models import Run
 from seedance.sandbox import SandboxServer
 from seedance.states import RunStatus
 from tests.factories import make_run
-from tests.processes import descendants
+from tests.processes import kill_one_talking_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -123,35 +121,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def _connected_to(port: int) -> set[str]:
-    """Socket inodes of the established TCP connections to ``port`` on this machine."""
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[2].rpartition(":")[2], 16) == port and fields[3] == "01":
-            inodes.add(fields[9])
-    return inodes
-
-
 def worker_killer(qcluster: subprocess.Popen[bytes], sandbox_port: int) -> Callable[[], int | None]:
     """SIGKILL, once, a qcluster process caught mid-request to the sandbox (most likely a
     create whose answer the sandbox holds back); returns its pid once it has killed one."""
     killed: list[int] = []
 
     def kill_one() -> int | None:
-        if killed:
-            return killed[0]
-        sockets = {f"socket:[{inode}]" for inode in _connected_to(sandbox_port)}
-        for proc in descendants(qcluster.pid):
-            try:
-                fds = {os.readlink(fd) for fd in Path(f"/proc/{proc.pid}/fd").iterdir()}
-            except OSError:
-                continue
-            if fds & sockets:
-                os.kill(proc.pid, signal.SIGKILL)
-                killed.append(proc.pid)
-                return proc.pid
-        return None
+        if not killed and (pid := kill_one_talking_to(qcluster.pid, sandbox_port)):
+            killed.append(pid)
+        return killed[0] if killed else None
 
     return kill_one
 
