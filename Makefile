@@ -75,6 +75,7 @@ test-postgres: install
 ## API create, callback ingest and meter push on PostgreSQL and Redis, each beside the bare
 ## endpoint of the same run: bench/RESULTS.md. Needs wrk (apt-get install wrk).
 bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	bash scripts/ensure-services.sh
 	psql "$(dir $(BENCH_PG_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_PG_URL))" 2>/dev/null || true
 	DATABASE_URL=$(BENCH_PG_URL) REDIS_URL=$(BENCH_REDIS_URL) Q_CLUSTER_NAME=seedance-bench \
