@@ -31,6 +31,17 @@ def verified_emails_of(*, user: User) -> set[str]:
     }
 
 
+def claimed_emails_of(*, user: User) -> set[str]:
+    """Every address the person uses, proved or not, lower-cased: what a refusal may name."""
+    claimed = {
+        email.lower()
+        for email in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    if user.email:
+        claimed.add(user.email.lower())
+    return claimed
+
+
 def tenant_admin_emails(*, tenant: Tenant) -> list[str]:
     """Where news for the tenant's admins is mailed: each admin's address, once, sorted."""
     admins = Membership.objects.for_tenant(tenant).filter(role=Membership.Role.ADMIN)

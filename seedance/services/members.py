@@ -23,7 +23,7 @@ from seedance.audit import Action, Actor, audit_record
 from seedance.conf import setting
 from seedance.exceptions import InvitationUnusable, TenantChangeRefused
 from seedance.models import INVITATION_OPEN, Invitation, Membership, Tenant
-from seedance.selectors import verified_emails_of
+from seedance.selectors import claimed_emails_of, verified_emails_of
 from seedance.services.keys import digest_of
 
 INVITATION_SUBJECT_TEMPLATE = "seedance/portal/invitations/email_subject.txt"
@@ -208,11 +208,15 @@ def _is_member(tenant: Tenant, email: str) -> bool:
 
 
 def _usable(invitation_id: int, actor: User) -> Invitation:
-    """The open invitation, locked, if ``actor`` owns its address verified; else refused."""
+    """The open invitation, locked, if ``actor`` owns its address verified; else refused.
+    Another person's invitation is not found, so counting through ids names no address."""
     invitation = (
         Invitation.objects.select_for_update().select_related("tenant").get(pk=invitation_id)
     )
-    if invitation.email not in verified_emails_of(user=actor):
+    email = invitation.email.lower()
+    if email not in claimed_emails_of(user=actor):
+        raise Invitation.DoesNotExist
+    if email not in verified_emails_of(user=actor):
         raise InvitationUnusable(
             f"This invitation is for {invitation.email}. Sign in with the account that owns "
             "that address (verified) to answer it."

@@ -242,10 +242,11 @@ def test_an_accepted_invitation_is_used_up(
         )
 
 
-def test_accepting_with_another_signed_in_account_is_refused(
+def test_another_accounts_answer_is_not_found_and_names_nobody(
     tenant: Tenant, admin: Any, client: Client, invite: Any
 ) -> None:
-    """A forwarded link is no use to anyone but the owner of the invited address."""
+    """A forwarded link is no use to anyone but the owner of the invited address, and an
+    invitation's id tells anyone else nothing: not the address, not the tenant."""
     issued = invite(tenant, admin)
     eve = make_person("eve", "eve@example.com")
     client.force_login(eve)
@@ -253,11 +254,12 @@ def test_accepting_with_another_signed_in_account_is_refused(
     assert 'id="invitation-not-yours"' in page
     assert 'id="accept-invitation"' not in page
 
-    response = client.post(reverse("portal:invitation-accept", args=[issued.invitation.pk]))
-    assert response.status_code == 302
-    assert not is_member(eve, tenant)
     for answer in ("portal:invitation-decline", "portal:invitation-accept"):
-        client.post(reverse(answer, args=[issued.invitation.pk]))
+        response = client.post(reverse(answer, args=[issued.invitation.pk]), follow=True)
+        assert response.status_code == 404
+        assert issued.invitation.email not in response.content.decode()
+        assert tenant.name not in response.content.decode()
+    assert not is_member(eve, tenant)
     issued.invitation.refresh_from_db()
     assert issued.invitation.status == "pending"
 
