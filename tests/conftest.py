@@ -1,11 +1,13 @@
 """Shared fixtures: tenants, API keys and clients, and signed callback helpers."""
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import hypothesis
 import pytest
 from allauth.mfa import app_settings
 from allauth.mfa.models import Authenticator
@@ -16,6 +18,7 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from hypothesis import HealthCheck
 from rest_framework.test import APIClient
 
 from seedance.models import Tenant
@@ -24,6 +27,25 @@ from seedance.services.keys import IssuedKey, api_key_issue
 from tests.factories import SYSTEM
 
 pytest_plugins = ["tests.fixtures.services"]
+
+# Property tests: `ci` (the default) replays the same examples on every run, in seconds;
+# HYPOTHESIS_PROFILE=thorough searches far wider. Examples share their test's database
+# (the function-scoped fixtures are meant) and a request's time is no failure.
+hypothesis.settings.register_profile(
+    "ci",
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis.settings.register_profile(
+    "thorough",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CALLBACK_SECRET = "whsec_test_current"
 OLD_CALLBACK_SECRET = "whsec_test_previous"
