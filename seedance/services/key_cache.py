@@ -49,16 +49,21 @@ def cached_api_key(digest: str) -> Entry | None:
         return None
 
 
-def api_key_remember(api_key: ApiKey, *, replace: bool) -> None:
-    """``add`` after a miss, so a marker written meanwhile wins; ``replace`` refreshes."""
-    key = cache_key_of(api_key.digest)
+def api_key_remember(api_key: ApiKey) -> None:
+    """``add`` after a miss, never ``set``: a marker written meanwhile wins."""
     try:
-        if replace:
-            cache.set(key, api_key, cache_seconds())
-        else:
-            cache.add(key, api_key, cache_seconds())
+        cache.add(cache_key_of(api_key.digest), api_key, cache_seconds())
     except Exception:
         logger.warning("API key cache unwritable; the next request reads the database too")
+
+
+def last_use_due(digest: str, seconds: int) -> bool:
+    """Whether this request records the key's use: once per ``seconds`` a key, kept apart
+    from the key's entry, so no request rewrites an entry a revocation just marked."""
+    try:
+        return bool(cache.add(f"seedance:apikey-used:{digest}", 1, seconds))
+    except Exception:
+        return True
 
 
 def api_keys_forget(digests: Iterable[str]) -> None:

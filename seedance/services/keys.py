@@ -18,6 +18,7 @@ from seedance.services.key_cache import (
     api_keys_forget,
     cache_seconds,
     cached_api_key,
+    last_use_due,
 )
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -120,12 +121,12 @@ def api_key_authenticate_cached(raw_key: str) -> ApiKey | None:
         return api_key_authenticate(raw_key)
     entry = cached_api_key(digest_of(raw_key))
     if entry is not None and entry.api_key is not None:
-        if _last_use_record(entry.api_key):
-            api_key_remember(entry.api_key, replace=True)
+        if last_use_due(entry.api_key.digest, LAST_USED_RESOLUTION_SECONDS):
+            _last_use_record(entry.api_key)
         return entry.api_key
     api_key = api_key_authenticate(raw_key)
     if api_key is not None and entry is not None and not entry.forgotten:
-        api_key_remember(api_key, replace=False)
+        api_key_remember(api_key)
     return api_key
 
 

@@ -14,7 +14,12 @@ from rest_framework.test import APIClient
 
 from seedance.audit import Actor
 from seedance.models import ApiKey, Tenant
-from seedance.services.key_cache import FORGOTTEN, api_keys_forget, cache_key_of
+from seedance.services.key_cache import (
+    FORGOTTEN,
+    api_keys_forget,
+    cache_key_of,
+    cached_api_key,
+)
 from seedance.services.keys import (
     IssuedKey,
     api_key_authenticate_cached,
@@ -109,7 +114,30 @@ def test_a_cached_key_still_records_its_last_use_once_a_minute(
     cache.set(cache_key_of(issued_key.api_key.digest), entry, 60)
     assert api_client.get("/api/v1/runs").status_code == 200
     assert ApiKey.objects.get(pk=issued_key.api_key.pk).last_used_at > stale
-    assert shared_entry(issued_key).last_used_at > stale
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get("/api/v1/runs").status_code == 200
+    assert key_queries(queries) == []
+
+
+def test_recording_a_use_never_overwrites_a_revocations_marker(
+    issued_key: IssuedKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that read the entry just before the key was revoked is served that once,
+    and writes nothing over the revocation's marker: the next request is refused."""
+    digest = issued_key.api_key.digest
+    assert api_key_authenticate_cached(issued_key.secret) is not None
+    read_before = cached_api_key(digest)
+    assert read_before is not None
+    assert read_before.api_key is not None
+    read_before.api_key.last_used_at = timezone.now() - timedelta(minutes=5)
+    ApiKey.objects.filter(pk=issued_key.api_key.pk).update(revoked_at=timezone.now())
+    api_keys_forget([digest])
+
+    monkeypatch.setattr("seedance.services.keys.cached_api_key", lambda _: read_before)
+    assert api_key_authenticate_cached(issued_key.secret) is not None
+    monkeypatch.undo()
+    assert shared_entry(issued_key) == FORGOTTEN
+    assert api_key_authenticate_cached(issued_key.secret) is None
 
 
 def test_an_unreadable_cache_falls_back_to_the_database(
