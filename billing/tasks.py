@@ -1,9 +1,10 @@
 """django-q2 entry points for billing; thin and idempotent, paths checked at startup."""
 
+from django_q.tasks import async_task
+
 from billing import autoprovision, meters, reconcile
 from billing.conf import stripe_enabled
 from billing.stripe_client import stripe_client
-from seedance.queue import async_task
 
 PUSH_USAGE = "billing.tasks.push_usage"
 PROVISION_DUE = "billing.tasks.provision_due"

@@ -6,13 +6,9 @@ dotted path only when the task runs and a typo would fail silently in the worker
 """
 
 from datetime import datetime
-from functools import cache
-from typing import Any
 from uuid import UUID
 
-from django_q import tasks
-from django_q.brokers import Broker, get_broker
-from django_q.conf import Conf
+from django_q.tasks import async_task
 
 SUBMIT_RUN = "seedance.tasks.submit_run"
 RECONCILE_RUNS = "seedance.tasks.reconcile_runs"
@@ -32,19 +28,6 @@ TASK_PATHS = (
     PURGE_WEBHOOK_LOG,
     SWEEP_STATUSES,
 )
-
-
-@cache
-def _broker(cluster_name: str) -> Broker:
-    """One broker per process: django-q2 makes a new one per task, and with Redis that is
-    a new connection pool, so a TCP connection per enqueue. redis-py's client is shared by
-    threads and resets its connections after a fork."""
-    return get_broker(cluster_name)
-
-
-def async_task(func: str, *args: Any, **kwargs: Any) -> Any:
-    """django-q2's ``async_task`` through this process's broker."""
-    return tasks.async_task(func, *args, broker=_broker(Conf.CLUSTER_NAME), **kwargs)
 
 
 def enqueue_submit(run_id: UUID | str) -> None:
