@@ -172,7 +172,20 @@ class PriceAdmin(admin.ModelAdmin[Price]):
 
 @admin.register(MeterErrorReport)
 class MeterErrorReportAdmin(admin.ModelAdmin[MeterErrorReport]):
-    list_display = ["event_type", "meter_id", "validation_start", "error_count", "rows_flagged"]
+    """A report needing a person: its summaries could not say which rows were refused
+    (its note says where); reconciliation shows the difference too."""
+
+    list_display = [
+        "event_type",
+        "meter_id",
+        "validation_start",
+        "error_count",
+        "unnamed_errors",
+        "rows_flagged",
+        "checked_at",
+        "needs_person",
+    ]
+    list_filter = ["needs_person"]
     readonly_fields = [field.name for field in MeterErrorReport._meta.fields]
 
 

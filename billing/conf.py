@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_SUBSCRIPTION_ITEMS": 20,
     #: Meter event summaries are eventually consistent: compare windows older than this.
     "RECONCILE_SETTLE_SECONDS": 3600,
+    #: An error report's unnamed refusals are judged this long after its window closed.
+    "SUMMARY_SETTLE_SECONDS": 300,
     #: USD a tenant without a payment method may use, all time, before it must add one.
     "PAYMENT_METHOD_ALLOWANCE": Decimal(0),
 }

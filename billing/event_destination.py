@@ -53,7 +53,7 @@ class StripeThinEventView(SignedWebhookView):
         if delivery.event_type not in ERROR_EVENTS:
             return Applied(InboundDelivery.Outcome.IGNORED, {"received": True, "applied": False})
         event = delivery.payload.fetch_event()
-        flagged = meter_error_report_apply(event, client=stripe_client())
+        flagged = meter_error_report_apply(event)
         return Applied(
             InboundDelivery.Outcome.APPLIED, {"received": True, "applied": True, "flagged": flagged}
         )

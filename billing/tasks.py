@@ -2,14 +2,15 @@
 
 from django_q.tasks import async_task
 
-from billing import autoprovision, meters, reconcile
+from billing import autoprovision, meter_error_check, meters, reconcile
 from billing.conf import stripe_enabled
 from billing.stripe_client import stripe_client
 
 PUSH_USAGE = "billing.tasks.push_usage"
 PROVISION_DUE = "billing.tasks.provision_due"
 RECONCILE = "billing.tasks.reconcile_billing"
-TASK_PATHS = (PUSH_USAGE, PROVISION_DUE, RECONCILE)
+CHECK_METER_ERRORS = "billing.tasks.check_meter_errors"
+TASK_PATHS = (PUSH_USAGE, PROVISION_DUE, RECONCILE, CHECK_METER_ERRORS)
 
 
 def enqueue_push() -> None:
@@ -32,3 +33,9 @@ def reconcile_billing() -> str:
     if not stripe_enabled():
         return "Stripe is off: nothing to reconcile"
     return str(reconcile.billing_reconcile(client=stripe_client()))
+
+
+def check_meter_errors() -> str:
+    if not stripe_enabled():
+        return "Stripe is off: no error reports to check"
+    return str(meter_error_check.meter_error_reports_check(client=stripe_client()))

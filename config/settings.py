@@ -459,6 +459,9 @@ BILLING = {
     # On: tenants get their Stripe customer, subscription and price items, retried on failure.
     "AUTO_PROVISION": env.bool("BILLING_AUTO_PROVISION", default=True),
     "RECONCILE_SETTLE_SECONDS": env.int("BILLING_RECONCILE_SETTLE_SECONDS", default=3600),
+    # How long after an error report's window its meter's summaries are trusted to have
+    # caught up (Stripe aggregates asynchronously), before unnamed refusals are judged.
+    "SUMMARY_SETTLE_SECONDS": env.int("BILLING_SUMMARY_SETTLE_SECONDS", default=300),
     # USD a tenant without a payment method may use, once, before creates answer 402
     # payment_method_required (with Stripe configured; billed like all usage).
     "PAYMENT_METHOD_ALLOWANCE": Decimal(env.str("BILLING_PAYMENT_METHOD_ALLOWANCE", default="0")),

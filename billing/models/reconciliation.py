@@ -62,6 +62,13 @@ class MeterErrorReport(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     summary = models.TextField(blank=True, default="")
     rows_flagged = models.PositiveIntegerField(default=0)
+    #: Errors Stripe counted beyond the samples it named: judged from the summaries later.
+    unnamed_errors = models.PositiveIntegerField(default=0)
+    #: When the summaries were compared (or nothing was left to compare): done.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    #: The summaries could not say which rows were refused: a person decides.
+    needs_person = models.BooleanField(default=False)
+    check_note = models.TextField(blank=True, default="")
     received_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

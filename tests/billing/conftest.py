@@ -1,6 +1,7 @@
 """The loopback Stripe fake, and billing settings pointing the real SDK at it."""
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,3 +97,21 @@ def clocked_stripe(clock: Clock, settings: Any) -> Iterator[StripeFake]:
     }
     yield fake
     fake.stop()
+
+
+EVENT_SECRET = "whsec_thin_events_test"
+
+
+@pytest.fixture
+def destination(clocked_stripe: StripeFake, live_server: Any, settings: Any) -> StripeFake:
+    """Stripe's event destination points at our live endpoint, signing with our secret."""
+    settings.BILLING = {**settings.BILLING, "STRIPE_EVENT_SECRETS": ["whsec_old", EVENT_SECRET]}
+    clocked_stripe.add_destination(f"{live_server.url}/hooks/stripe/events/", EVENT_SECRET)
+    return clocked_stripe
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the error report never arrived"
+        time.sleep(0.05)

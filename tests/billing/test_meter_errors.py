@@ -2,7 +2,6 @@
 staff and by reconciliation, and once the cause is fixed goes out under a new identifier,
 counted once."""
 
-import time
 from typing import Any
 
 import pytest
@@ -15,26 +14,10 @@ from billing.provisioning import stripe_provision
 from billing.reconcile import billing_reconcile
 from billing.stripe_client import stripe_client
 from billing.stripe_fake import StripeFake
-from tests.billing.conftest import Clock
+from tests.billing.conftest import Clock, wait_for
 from tests.billing.factories import billable_run
 
-EVENT_SECRET = "whsec_thin_events_test"
 Pushed = UsageRecord.PushState
-
-
-@pytest.fixture
-def destination(clocked_stripe: StripeFake, live_server: Any, settings: Any) -> StripeFake:
-    """Stripe's event destination points at our live endpoint, signing with our secret."""
-    settings.BILLING = {**settings.BILLING, "STRIPE_EVENT_SECRETS": ["whsec_old", EVENT_SECRET]}
-    clocked_stripe.add_destination(f"{live_server.url}/hooks/stripe/events/", EVENT_SECRET)
-    return clocked_stripe
-
-
-def wait_for(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the error report never arrived"
-        time.sleep(0.05)
 
 
 @pytest.mark.django_db(transaction=True)
