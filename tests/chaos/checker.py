@@ -7,9 +7,12 @@ The state's keys:
 
 - ``submitted``: run ids our API answered 201 for.
 - ``runs``: our runs, ``{id, tenant, end_user_id, status, usage}``; ``usage`` is the run's
-  ledger row ``{identifier, refused_identifiers, push_state, amount, period}`` or null.
+  ledger row ``{identifier, refused_identifiers, push_state, amount, period, stripe_class}``
+  or null; ``stripe_class`` is what Stripe can tell the row's event by (customer, meter,
+  minute of its timestamp, seconds).
 - ``upstream``: Runflow's runs, ``{id, client_ref, status_code}``.
-- ``meter_events``: what the Stripe fake received, ``{identifier, error, canceled}``.
+- ``meter_events``: what the Stripe fake received, ``{identifier, error, canceled,
+  stripe_class}``.
 - ``reconcile``: ``{exit_code, output}`` of ``manage.py billing_reconcile``.
 - ``webhooks_emitted``: event ids the database says were emitted to the receiver.
 - ``webhooks_received``: webhook-id headers the receiver saw (repeats included).
@@ -112,32 +115,53 @@ def one_ledger_row(state: State) -> tuple[int, list[Breach]]:
 
 def one_meter_event(state: State) -> tuple[int, list[Breach]]:
     """Stripe accepted exactly one meter event per billed run, none for the others, and none
-    under an identifier no ledger row has used."""
-    owner = {}
+    under an identifier no ledger row has used, nor with other values than its row's.
+
+    Billed rows Stripe cannot tell apart (same customer, meter, minute and seconds: its
+    ``stripe_class``) are counted as a class, accepted events of the class against rows of
+    it: when Stripe refuses one of them unnamed, its summaries cannot say which, and the
+    product flags and resends any one of them."""
+    owner: dict[str, dict[str, Any]] = {}
     for run in state["runs"]:
         if run["usage"] is not None:
             for identifier in [run["usage"]["identifier"], *run["usage"]["refused_identifiers"]]:
-                owner[identifier] = run["id"]
+                owner[identifier] = run
     accepted: Counter[str] = Counter()
     breaches = []
     for event in state["meter_events"]:
         if event["error"] is not None or event["canceled"]:
             continue
-        run_id = owner.get(event["identifier"])
-        if run_id is None:
+        run = owner.get(event["identifier"])
+        if run is None:
             detail = "accepted, no ledger row has this identifier"
             breaches.append(Breach("one_meter_event", event["identifier"], detail))
+        elif event["stripe_class"] != run["usage"]["stripe_class"]:
+            detail = (
+                f"accepted as {event['stripe_class']}, its row is {run['usage']['stripe_class']}"
+            )
+            breaches.append(Breach("one_meter_event", event["identifier"], detail))
         else:
-            accepted[run_id] += 1
-    billed = 0
+            accepted[run["id"]] += 1
+    wanted = {
+        run["id"]: int(run["usage"] is not None and run["usage"]["push_state"] not in NOT_BILLED)
+        for run in state["runs"]
+    }
+    by_class: defaultdict[str, list[str]] = defaultdict(list)
     for run in state["runs"]:
-        row = run["usage"]
-        wanted = 1 if row is not None and row["push_state"] not in NOT_BILLED else 0
-        billed += wanted
-        if accepted[run["id"]] != wanted:
-            detail = f"{accepted[run['id']]} accepted meter events, {wanted} billed"
-            breaches.append(Breach("one_meter_event", run["id"], detail))
-    return billed, breaches
+        if wanted[run["id"]]:
+            by_class[run["usage"]["stripe_class"]].append(run["id"])
+    balanced = {
+        run_id
+        for run_ids in by_class.values()
+        if sum(accepted[r] for r in run_ids) == len(run_ids)
+        for run_id in run_ids
+    }
+    for run in state["runs"]:
+        run_id = run["id"]
+        if accepted[run_id] != wanted[run_id] and run_id not in balanced:
+            detail = f"{accepted[run_id]} accepted meter events, {wanted[run_id]} billed"
+            breaches.append(Breach("one_meter_event", run_id, detail))
+    return sum(wanted.values()), breaches
 
 
 def reconcile_clean(state: State) -> tuple[int, list[Breach]]:

@@ -4,6 +4,8 @@ database (runs, ledger rows, charges, caps, emitted webhook events), Runflow's r
 receiver saw, and ``manage.py billing_reconcile``'s verdict."""
 
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +44,41 @@ def meter_events() -> list[dict[str, Any]]:
     answer = httpx.get(f"{STRIPE}/_fake/meter_events", timeout=30)
     answer.raise_for_status()
     return [
-        {"identifier": e["identifier"], "error": e["error"], "canceled": e["canceled"]}
+        {
+            "identifier": e["identifier"],
+            "error": e["error"],
+            "canceled": e["canceled"],
+            "stripe_class": stripe_class(
+                e["customer"],
+                e["meter"],
+                datetime.fromtimestamp(e["timestamp"], tz=UTC),
+                e["value"],
+            ),
+        }
         for e in answer.json()["data"]
     ]
 
 
-def _usage(row: UsageRecord | None) -> dict[str, Any] | None:
+def stripe_class(customer: Any, meter: Any, moment: datetime, seconds: Any) -> str:
+    """What Stripe can tell an event by: customer, meter, minute of its timestamp (the
+    finest a summary answers) and value."""
+    value = "" if seconds is None else format(Decimal(str(seconds)).normalize(), "f")
+    return f"{customer}|{meter}|{moment:%Y-%m-%dT%H:%M}|{value}"
+
+
+def _usage(row: UsageRecord | None, customers: dict[int, str]) -> dict[str, Any] | None:
     if row is None:
         return None
+    meter = row.metered_price.meter_id if row.metered_price else None
     return {
         "identifier": row.identifier,
         "refused_identifiers": list(row.refused_identifiers),
         "push_state": row.push_state,
         "amount": str(row.amount),
         "period": row.event_timestamp.strftime("%Y-%m-01"),
+        "stripe_class": stripe_class(
+            customers.get(row.tenant_id), meter, row.event_timestamp, row.seconds
+        ),
     }
 
 
@@ -93,14 +116,18 @@ def caps() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 def record(
     stack: Stack, path: Path, *, submitted: list[str], received: list[str], receiver_url: str
 ) -> dict[str, Any]:
-    rows = {row.run_id: row for row in UsageRecord.objects.all()}
+    rows = {row.run_id: row for row in UsageRecord.objects.select_related("metered_price")}
+    customers = {
+        billing.tenant_id: str(billing.stripe_customer_id)
+        for billing in TenantBilling.objects.all()
+    }
     runs = [
         {
             "id": str(run.pk),
             "tenant": run.tenant.slug,
             "end_user_id": run.end_user_id,
             "status": run.status,
-            "usage": _usage(rows.get(run.pk)),
+            "usage": _usage(rows.get(run.pk), customers),
         }
         for run in Run.objects.select_related("tenant").order_by("created_at")
     ]

@@ -22,16 +22,23 @@ import django
 from tests.chaos import faults
 from tests.chaos.load import Client, Submitted, submit_all
 from tests.chaos.receiver import Receiver
-from tests.chaos.stack import DATABASE, RECEIVER_PORT, Stack, stack_env
+from tests.chaos.stack import (
+    DATABASE,
+    RECEIVER_PORT,
+    SETTLE_SECONDS,
+    SUMMARY_LAG_SECONDS,
+    Stack,
+    stack_env,
+)
 from tests.processes import ROOT
 
 SEED = 20261203
 #: (slug, end users, caps: tenant monthly USD per run submitted, per end user USD per run
 #: submitted, runs in flight at once); each cap is reached partway through the run.
 TENANTS: list[tuple[str, tuple[str, ...], tuple[str | None, str | None, int | None]]] = [
-    ("acme", ("ann", "bob"), ("0.06", None, None)),
-    ("globex", ("cy", "dee", "eve"), (None, "0.02", None)),
-    ("initech", ("fay", "gus"), (None, None, 2)),
+    ("acme", ("ann", "bob"), ("0.10", None, None)),
+    ("globex", ("cy", "dee", "eve"), (None, "0.033", None)),
+    ("initech", ("fay", "gus"), (None, None, 4)),
 ]
 PERSON_PAUSE_SECONDS = 5
 
@@ -61,7 +68,7 @@ def chaos_run(*, runs: int, record_to: Path, seed: int = SEED) -> None:
         )
         chaos.join()
         _say(started, f"submitted: {_summary(submitted)}; chaos: {', '.join(chaos.done)}")
-        quiet = settle(timeout=150 + runs * 0.3)
+        quiet = settle(stack, timeout=150 + runs * 0.3)
         _say(started, f"settled: {quiet}; Stripe faults injected {faults.stripe_injected()}")
         from tests.chaos.record import record
 
@@ -217,16 +224,22 @@ def resend_refused() -> int:
     return usage_resend_refused(UsageRecord.objects.all())
 
 
-def settle(*, timeout: float) -> str:
+def settle(stack: Stack, *, timeout: float) -> str:
     """Faults off (the storm is over; what it broke must now mend), then wait until no run
-    is in progress, no usage row or webhook delivery is waiting, refused rows are resent,
-    and the reconciler has run since (enqueued then, on the stack's own workers)."""
+    is in progress, no usage row or webhook delivery is waiting, Stripe's summaries have
+    caught up with every row (so its error reports have come and the final reconcile
+    compares every window), every error report is checked (``billing_check_meter_errors``,
+    the minute schedule's work, run at once), refused rows are resent and confirmed, and
+    the run reconciler has run since (enqueued then, on the stack's own workers)."""
+    from datetime import timedelta
+
     from django.db import connection
+    from django.db.models import Q
     from django.utils import timezone
     from django_q.models import Success
     from django_q.tasks import async_task
 
-    from billing.models import UsageRecord
+    from billing.models import MeterErrorReport, UsageRecord
     from seedance.models import Run, WebhookDelivery
     from seedance.queue import RECONCILE_RUNS
     from seedance.states import RunStatus
@@ -239,11 +252,19 @@ def settle(*, timeout: float) -> str:
     while time.monotonic() < deadline:
         connection.close()
         resend_refused()
+        caught_up = timezone.now() - timedelta(seconds=SETTLE_SECONDS + SUMMARY_LAG_SECONDS + 2)
+        unchecked = MeterErrorReport.objects.filter(checked_at__isnull=True)
+        if unchecked.exists():
+            stack.manage("billing_check_meter_errors", check=False)
         counts = {
             "in progress": Run.objects.filter(status__in=RunStatus.in_progress()).count(),
             "usage unsent": UsageRecord.objects.filter(
                 push_state__in=("pending", "awaiting_copy", "refused")
             ).count(),
+            "usage not summed yet": UsageRecord.objects.filter(
+                Q(confirmed_at__gt=caught_up) | Q(event_timestamp__gt=caught_up)
+            ).count(),
+            "error reports unchecked": unchecked.count(),
             "webhooks pending": WebhookDelivery.objects.filter(state="pending").count(),
         }
         busy = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
@@ -256,6 +277,10 @@ def settle(*, timeout: float) -> str:
             quiet_since = timezone.now()
             async_task(RECONCILE_RUNS)  # its minute schedule would come; this is sooner
         elif Success.objects.filter(func=RECONCILE_RUNS, stopped__gt=quiet_since).exists():
-            return f"quiet since {quiet_since:%H:%M:%S}, reconciler ran since"
+            person = MeterErrorReport.objects.filter(needs_person=True).count()
+            return (
+                f"quiet since {quiet_since:%H:%M:%S}, reconciler ran since; "
+                f"{MeterErrorReport.objects.count()} error reports, {person} for a person"
+            )
         time.sleep(2)
     return f"not quiet after {timeout:g} s: {busy or 'reconciler did not run'}"

@@ -28,6 +28,11 @@ PG = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "seedance_chaos"
 REDIS_DB = 7
 QCLUSTERS = 2
+#: Stripe's aggregation lag in the fake, and how long our reconciliation and error-report
+#: check wait for it: seconds here (an hour and minutes in production), so the final
+#: reconcile compares every window and the check judges every report within the run.
+SUMMARY_LAG_SECONDS = 3
+SETTLE_SECONDS = 6
 PY = str(ROOT / ".venv/bin/python")
 WEB = [PY, "-m", "gunicorn", "--config", "python:config.gunicorn", "config.wsgi"]
 
@@ -76,6 +81,8 @@ def stack_env(var_dir: Path) -> dict[str, str]:
         "STRIPE_TIMEOUT": "1",
         "STRIPE_NAMESPACE": f"chaos-{stamp}",
         "BILLING_PAYMENT_METHOD_ALLOWANCE": "0",
+        "BILLING_RECONCILE_SETTLE_SECONDS": str(SETTLE_SECONDS),
+        "BILLING_SUMMARY_SETTLE_SECONDS": str(SETTLE_SECONDS),
     }
 
 
@@ -147,15 +154,15 @@ class Stack:
                 "--port",
                 str(STRIPE_PORT),
                 "--in-memory",
-                "--summary-lag",
-                "0",
                 "--report-delay",
                 "1",
             ],
         )
         wait_http(f"http://127.0.0.1:{STRIPE_PORT}/_fake/faults", "the Stripe fake")
         httpx.post(
-            f"http://127.0.0.1:{STRIPE_PORT}/_fake/config", json={"retry_seconds": 1}, timeout=5
+            f"http://127.0.0.1:{STRIPE_PORT}/_fake/config",
+            json={"retry_seconds": 1, "summary_lag_seconds": SUMMARY_LAG_SECONDS},
+            timeout=5,
         ).raise_for_status()
         self.manage("stripe_provision")
         subprocess.run(

@@ -13,6 +13,8 @@ from tests.chaos.__main__ import main
 from tests.chaos.checker import INVARIANTS, check
 
 NS = "seedance"
+#: What Stripe can tell r1's and r2's events by (customer, meter, minute, seconds).
+ACME_4S = "cus_acme|mtr_480p|2026-12-03T10:00|4"
 
 
 def _run(
@@ -26,6 +28,9 @@ def _run(
             "push_state": "confirmed" if billed else "waiting",
             "amount": "1.50",
             "period": "2026-12-01",
+            "stripe_class": ACME_4S
+            if tenant == "acme"
+            else "cus_globex|mtr_480p|2026-12-03T10:00|4",
         }
     return {
         "id": run_id,
@@ -34,6 +39,10 @@ def _run(
         "status": status,
         "usage": usage,
     }
+
+
+def _event(identifier: str, *, error: str | None = None) -> dict[str, Any]:
+    return {"identifier": identifier, "error": error, "canceled": False, "stripe_class": ACME_4S}
 
 
 def clean_state() -> dict[str, Any]:
@@ -56,9 +65,9 @@ def clean_state() -> dict[str, Any]:
             {"id": "rf4", "client_ref": "r4", "status_code": "succeeded"},
         ],
         "meter_events": [
-            {"identifier": f"{NS}:r1", "error": None, "canceled": False},
-            {"identifier": f"{NS}:r2", "error": "archived_meter", "canceled": False},
-            {"identifier": f"{NS}:r2:2", "error": None, "canceled": False},
+            _event(f"{NS}:r1"),
+            _event(f"{NS}:r2", error="archived_meter"),
+            _event(f"{NS}:r2:2"),
         ],
         "reconcile": {"exit_code": 0, "output": "Reconciled: 2 matched, 0 different"},
         "webhooks_emitted": ["evt_1", "evt_2"],
@@ -95,7 +104,7 @@ def _ledger_row_missing(state: dict[str, Any]) -> None:
 
 
 def _second_meter_event(state: dict[str, Any]) -> None:
-    state["meter_events"].append({"identifier": f"{NS}:r1", "error": None, "canceled": False})
+    state["meter_events"].append(_event(f"{NS}:r1"))
 
 
 def _reconcile_differs(state: dict[str, Any]) -> None:
@@ -161,3 +170,60 @@ def test_one_breach_fails_the_run_and_names_its_invariant(
     assert failed == [invariant]
     assert f"BREACH {invariant} " in out
     assert [len(o.breaches) for o in check(state) if o.invariant == invariant] == [1]
+
+
+def _swapped_within_a_class(state: dict[str, Any]) -> None:
+    """Stripe refused r1's event unnamed; r2 (same customer, meter, minute, seconds) was
+    flagged for it and resent: r2 has two accepted events, r1 none, the class two of two."""
+    state["meter_events"] = [
+        _event(f"{NS}:r1", error="archived_meter"),
+        _event(f"{NS}:r2"),
+        _event(f"{NS}:r2:2"),
+    ]
+
+
+def test_rows_stripe_cannot_tell_apart_are_counted_as_a_class() -> None:
+    state = copy.deepcopy(clean_state())
+    _swapped_within_a_class(state)
+    assert all(not outcome.breaches for outcome in check(state))
+
+
+@pytest.mark.parametrize(
+    ("change", "breached"),
+    [
+        ("one too many", ["r1", "r2"]),  # r2 has three accepted events: three of two
+        ("one too few", ["r1"]),  # r2's resend refused as well: the class one of two
+    ],
+)
+def test_a_class_with_one_event_too_many_or_too_few_is_a_breach(
+    change: str, breached: list[str]
+) -> None:
+    """An unbalanced class names each of its rows whose own count is off."""
+    state = copy.deepcopy(clean_state())
+    _swapped_within_a_class(state)
+    if change == "one too many":
+        state["meter_events"].append(_event(f"{NS}:r2:2"))
+    else:
+        state["meter_events"][2]["error"] = "archived_meter"
+    (outcome,) = [o for o in check(state) if o.invariant == "one_meter_event"]
+    assert [breach.subject for breach in outcome.breaches] == breached
+
+
+def test_an_event_with_other_values_than_its_row_is_a_breach() -> None:
+    state = copy.deepcopy(clean_state())
+    state["meter_events"][0]["stripe_class"] = "cus_acme|mtr_480p|2026-12-03T10:00|8"
+    (outcome,) = [o for o in check(state) if o.invariant == "one_meter_event"]
+    assert [breach.subject for breach in outcome.breaches] == [f"{NS}:r1", "r1"]
+
+
+def test_a_row_not_billed_is_never_balanced_by_its_class() -> None:
+    """A held row's event accepted while a billed twin has none is two breaches."""
+    state = copy.deepcopy(clean_state())
+    state["runs"][3]["usage"]["stripe_class"] = ACME_4S
+    state["meter_events"] = [
+        _event(f"{NS}:r4"),
+        _event(f"{NS}:r2", error="archived_meter"),
+        _event(f"{NS}:r2:2"),
+    ]
+    (outcome,) = [o for o in check(state) if o.invariant == "one_meter_event"]
+    assert sorted(breach.subject for breach in outcome.breaches) == ["r1", "r4"]
