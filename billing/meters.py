@@ -83,8 +83,9 @@ def push_pending_usage(
     _pin_events(sendable, now)
     accepted = [row.pk for row, item in sendable if _send(client, row, item, report)]
     # One write for the batch: if we die before it, those rows are resent and Stripe's
-    # duplicate-identifier answer settles them then.
-    UsageRecord.objects.filter(pk__in=accepted).update(
+    # duplicate-identifier answer settles them then. An error report may have flagged a
+    # row refused since its 200 (Stripe validates within seconds): that must stand.
+    UsageRecord.objects.filter(pk__in=accepted).exclude(push_state=Pushed.REFUSED).update(
         push_state=Pushed.CONFIRMED,
         confirmed_at=timezone.now(),
         push_attempts=F("push_attempts") + 1,

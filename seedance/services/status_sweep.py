@@ -7,8 +7,9 @@ request per status (Runflow's ``q`` joins clauses with ``AND`` only), bounded to
 created in the last ``STATUS_SWEEP_WINDOW_SECONDS``; older ones are the reconciler's. A run
 that started is marked running with Runflow's ``started_at``. One that no listing shows has
 left the in-progress states, or moved between two listings: it gets a GET of its own now,
-so its end shows without waiting for a callback. A 429 backs the sweep off (honouring
-``Retry-After``); any other refusal skips one sweep.
+so its end shows without waiting for a callback; once per ``REFRESH_HOLD_SWEEPS`` sweeps at
+most, so a backed-up queue is not fed the same GET every sweep. A 429 backs the sweep off
+(honouring ``Retry-After``); any other refusal skips one sweep.
 """
 
 import logging
@@ -35,6 +36,8 @@ IN_PROGRESS_STATUSES = ("queued", "dispatching", "running")
 #: Held by the dispatcher while a sweep is booked; a 429 stretches it.
 BOOKING_KEY = "seedance:status-sweep:booked"
 BACKOFF_KEY = "seedance:status-sweep:backoff"
+#: A run's refresh, once enqueued by a sweep, is not enqueued again for this many sweeps.
+REFRESH_HOLD_SWEEPS = 10
 MAX_BACKOFF_SECONDS = 300.0
 
 
@@ -85,11 +88,18 @@ def status_sweep(
     for provider_run_id, run in watched.items():
         provider_run = listed.get(provider_run_id)
         if provider_run is None:
-            queue.enqueue_refresh(run.pk)
-            report.refreshed += 1
+            if _hold_refresh(run.pk):
+                queue.enqueue_refresh(run.pk)
+                report.refreshed += 1
         elif provider_run.status == RunStatus.RUNNING and run.status == RunStatus.QUEUED:
             report.started += run_mark_running(run.pk, started_at=provider_run.started_at)
     return report
+
+
+def _hold_refresh(run_id: object) -> bool:
+    """True for the first sweep to ask for this run's GET within the hold."""
+    hold = float(setting("STATUS_SWEEP_SECONDS")) * REFRESH_HOLD_SWEEPS
+    return bool(cache.add(f"seedance:status-sweep:refresh:{run_id}", 1, timeout=hold))
 
 
 def _recent_in_flight(now: datetime) -> dict[str, Run]:

@@ -33,12 +33,12 @@ from tests.chaos.stack import (
 from tests.processes import ROOT
 
 SEED = 20261203
-#: (slug, end users, caps: tenant monthly USD per run submitted, per end user USD per run
-#: submitted, runs in flight at once); each cap is reached partway through the run.
-TENANTS: list[tuple[str, tuple[str, ...], tuple[str | None, str | None, int | None]]] = [
-    ("acme", ("ann", "bob"), ("0.10", None, None)),
-    ("globex", ("cy", "dee", "eve"), (None, "0.033", None)),
-    ("initech", ("fay", "gus"), (None, None, 4)),
+#: (slug, end users, caps per run submitted: tenant monthly USD, per end user USD, runs in
+#: flight at once); most runs are admitted, and each cap is reached partway through.
+TENANTS: list[tuple[str, tuple[str, ...], tuple[str | None, str | None, str | None]]] = [
+    ("acme", ("ann", "bob"), ("0.12", None, None)),
+    ("globex", ("cy", "dee", "eve"), (None, "0.04", None)),
+    ("initech", ("fay", "gus"), (None, None, "0.04")),
 ]
 PERSON_PAUSE_SECONDS = 5
 
@@ -113,7 +113,7 @@ def _tenants(stack: Stack, receiver: Receiver, runs: int) -> list[Client]:
         tenant_caps_update(
             tenant=tenant,
             monthly_spend_cap=Decimal(tenant_cap) * runs if tenant_cap else None,
-            max_in_flight_runs=in_flight,
+            max_in_flight_runs=max(2, round(Decimal(in_flight) * runs)) if in_flight else None,
             end_user_monthly_spend_cap=Decimal(user_cap) * runs if user_cap else None,
             actor=actor,
             reason="chaos run",
