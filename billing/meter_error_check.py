@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import stripe
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from billing.conf import setting
@@ -110,14 +110,14 @@ def _buckets(report: MeterErrorReport, price: MeteredPrice) -> list[Bucket]:
     """The minutes of every row that may have reached Stripe inside the report's window:
     first sent before it closed, answered (or still unanswered) after it opened."""
     start, end = report.validation_start - CLOCK_SLACK, report.validation_end + CLOCK_SLACK
-    rows = UsageRecord.objects.filter(
-        metered_price=price, push_state__in=SENT, first_sent_at__lte=end
-    ).values_list("tenant_id", "event_timestamp", "first_sent_at", "confirmed_at")
-    found = {
-        Bucket(tenant_id, stamp.replace(second=0, microsecond=0))
-        for tenant_id, stamp, first_sent, confirmed in rows
-        if first_sent is not None and (confirmed is None or max(first_sent, confirmed) >= start)
-    }
+    rows = (
+        UsageRecord.objects.filter(metered_price=price, push_state__in=SENT, first_sent_at__lte=end)
+        .filter(
+            Q(confirmed_at__isnull=True) | Q(confirmed_at__gte=start) | Q(first_sent_at__gte=start)
+        )
+        .values_list("tenant_id", "event_timestamp")
+    )
+    found = {Bucket(tenant_id, stamp.replace(second=0, microsecond=0)) for tenant_id, stamp in rows}
     return sorted(found, key=lambda b: (b.tenant_id, b.minute))
 
 
