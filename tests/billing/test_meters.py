@@ -250,3 +250,26 @@ def test_a_row_re_dated_into_the_next_period_counts_against_that_periods_caps(
     row = UsageRecord.objects.get(run=run)
     assert RunCharge.objects.get(run=run).period == period_of(row.event_timestamp)
     assert period_of(row.event_timestamp) == period_of(timezone.now())
+
+
+def test_a_refusal_flagged_before_the_batch_confirms_stands(
+    tenant: Any, provisioned: TenantBilling, stripe_fake: StripeFake, monkeypatch: Any
+) -> None:
+    """Stripe validates within seconds: its error report can flag a row refused between
+    the row's 200 and the push batch's one confirming write, which must not undo it."""
+    from billing import meters
+    from billing.meter_errors import Refusal, _flag
+
+    send = meters._send
+
+    def send_then_refused(client: Any, row: UsageRecord, item: Any, report: PushReport) -> bool:
+        accepted = send(client, row, item, report)
+        _flag(Refusal(row.identifier, "archived_meter", "Meter is inactive."))
+        return accepted
+
+    monkeypatch.setattr(meters, "_send", send_then_refused)
+    run = billable_run(tenant)
+    push_pending_usage()
+    row = UsageRecord.objects.get(run=run)
+    assert row.push_state == Pushed.REFUSED
+    assert "archived_meter" in row.last_push_error

@@ -145,3 +145,21 @@ def test_a_sweep_is_booked_once_per_interval_and_never_when_off(settings: Any) -
     settings.SEEDANCE = {**settings.SEEDANCE, "STATUS_SWEEP_SECONDS": 0}
     cache.clear()
     assert status_sweep_book(now) is False
+
+
+def test_a_run_no_listing_shows_is_asked_about_once_per_hold_not_every_sweep(
+    tenant: Any, sandbox: SandboxServer, settings: Any
+) -> None:
+    """A backed-up queue must not get the same GET on every sweep."""
+    settings.SEEDANCE = {**settings.SEEDANCE, "STATUS_SWEEP_SECONDS": 5.0}
+    run = submitted(tenant, sandbox, queued_seconds=0.01, running_seconds=0.05)
+    deadline = time.monotonic() + 10
+    while upstream_of(sandbox, run)["status_code"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    # Its GETs fail, so each refresh leaves it in flight, as a refresh not yet run would.
+    sandbox.faults.set_for(str(run.pk), drop_callbacks=True, get_errors=[500] * 50)
+
+    assert [status_sweep().refreshed for _ in range(3)] == [1, 0, 0]
+    cache.delete(f"seedance:status-sweep:refresh:{run.pk}")  # the hold has passed
+    assert status_sweep().refreshed == 1
