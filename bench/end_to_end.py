@@ -63,16 +63,20 @@ def main() -> None:
     if not base.startswith("postgres"):
         sys.exit("end_to_end: set DATABASE_URL (PostgreSQL) and REDIS_URL")
     var_dir = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
+    result: dict[str, Any] = {}
     try:
         disk_check(var_dir, args.min_free_gb)
         result = Bench(args, var_dir, _e2e_database(base)).run()
     finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
+        # The processes' logs stay for a look when runs were lost; the media never does.
+        shutil.rmtree(var_dir / "media", ignore_errors=True)
+        if not result.get("lost"):
+            shutil.rmtree(var_dir, ignore_errors=True)
     print(json.dumps(result, indent=2))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     if result["lost"]:
-        sys.exit(f"end_to_end: {result['lost']} run(s) created but never billed")
+        sys.exit(f"end_to_end: {result['lost']} run(s) created but never billed; logs in {var_dir}")
 
 
 def _e2e_database(url: str) -> str:

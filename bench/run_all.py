@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, then bench/RESULTS.md (each figure beside its bare one).
 
 Usage: .venv/bin/python bench/run_all.py [--rounds 3] [--seconds 8] [--save-baseline]
-       [--e2e-seconds 15]
+       [--e2e-seconds 15] [--report-only]
 Needs DATABASE_URL (PostgreSQL, the bench's own database) and REDIS_URL; the targets are
 PostgreSQL figures. Figures land in bench/results/latest.json; ``--save-baseline`` also
 keeps them as bench/results/baseline.json, the "before" the report compares with.
@@ -47,7 +47,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--save-baseline", action="store_true")
     parser.add_argument("--e2e-seconds", type=float, default=15.0, help="of creates offered")
+    parser.add_argument(
+        "--report-only", action="store_true", help="RESULTS.md again from latest.json"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        write_report(json.loads((RESULTS / "latest.json").read_text()))
+        return
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("bench: set DATABASE_URL (PostgreSQL) and REDIS_URL; the targets are for those")
     RESULTS.mkdir(exist_ok=True)
@@ -87,6 +93,10 @@ def main() -> None:
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
     if args.save_baseline:
         (RESULTS / "baseline.json").write_text(json.dumps(result, indent=2))
+    write_report(result)
+
+
+def write_report(result: dict[str, Any]) -> None:
     baseline_path = RESULTS / "baseline.json"
     baseline = json.loads(baseline_path.read_text()) if baseline_path.exists() else None
     (ROOT / "bench" / "RESULTS.md").write_text(report(result, baseline))
