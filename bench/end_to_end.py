@@ -10,7 +10,9 @@ sandbox in bench mode (``runflow_sandbox --bench``) and the Stripe fake, submits
 creates through the API at ``--rate`` a second (``make bench`` passes the create-only rate
 it measured moments before), and times each run from its create to its meter event
 accepted at the fake (``UsageRecord.confirmed_at``, then checked against the fake's own
-record). Lost: created (201) but not billed at the fake when the stack went quiet; must be 0.
+record). Lost: created (201) but not billed at the fake once the stack went quiet (the
+broker's queue empty and nothing billed for ``--quiet-seconds``); must be 0. A bench that
+hits ``--max-wait-seconds`` first says how many tasks were still queued.
 
 As it goes it deletes our copies of the outputs of billed runs, and it stops the stack and
 fails loudly if the disk's free space falls under ``--min-free-gb``.
@@ -55,7 +57,8 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=8)
     parser.add_argument("--qclusters", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="Q_WORKERS of each cluster")
-    parser.add_argument("--quiet-seconds", type=float, default=60.0, help="give up after this")
+    parser.add_argument("--quiet-seconds", type=float, default=60.0)
+    parser.add_argument("--max-wait-seconds", type=float, default=900.0)
     parser.add_argument("--min-free-gb", type=float, default=5.0)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -289,7 +292,7 @@ class Bench:
         from billing.models import UsageRecord
 
         billed: dict[str, float] = {}
-        quiet_since = time.monotonic()
+        quiet_since = started = time.monotonic()
         while len(billed) < len(run_ids):
             disk_check(self.var_dir, self.args.min_free_gb)
             self._check_alive()
@@ -303,10 +306,20 @@ class Bench:
                 billed.update(fresh)
                 quiet_since = time.monotonic()
                 self._delete_copies(fresh.keys())
+            elif self._queued() > 0:
+                quiet_since = time.monotonic()  # the workers are behind, not done
             elif time.monotonic() - quiet_since > self.args.quiet_seconds:
+                break
+            if time.monotonic() - started > self.args.max_wait_seconds:
                 break
             time.sleep(0.25)
         return billed
+
+    def _queued(self) -> int:
+        """Tasks waiting in the broker (django-q2's Redis list for this cluster)."""
+        from django_q.brokers import get_broker
+
+        return int(get_broker().queue_size() or 0)
 
     def _check_alive(self) -> None:
         for name, proc in self.procs.items():
@@ -371,6 +384,7 @@ class Bench:
             "rate": len(accepted) / span if span > 0 else 0.0,
             "to_billed": latency_ms([billed[run_id] - created[run_id] for run_id in accepted]),
             "deleted_copies": self.deleted_copies,
+            "still_queued": self._queued(),
             "tenants": self.args.tenants,
             "qclusters": self.args.qclusters,
             "workers": self.args.workers,

@@ -271,7 +271,13 @@ def _end_to_end(e2e: dict[str, Any]) -> str:
         f"{e2e['billed']} billed at the fake in {e2e['seconds']:.1f} s from the first create "
         f"to the last acceptance: {e2e['rate']:.1f} runs/s; {e2e['lost']} lost"
         + (f" (their states: {e2e['lost_states']})" if e2e["lost"] else "")
-        + f". {e2e['deleted_copies']} stored copies (videos and posters) deleted as it went."
+        + f". {e2e['deleted_copies']} stored copies (videos and posters) deleted as it went"
+        + (
+            f"; {e2e['still_queued']} tasks were still queued when the bench stopped waiting"
+            if e2e.get("still_queued")
+            else ""
+        )
+        + "."
     )
 
 
