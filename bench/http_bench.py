@@ -15,7 +15,6 @@ turn, so every figure has a bare figure taken moments before it on the same nois
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import wait_for_port  # noqa: E402
+
 CREATE_BODY = json.dumps({"prompt": "A lighthouse at dusk", "duration": "5", "resolution": "720p"})
 CALLBACK_SECRET = "whsec_bench_callback_secret"  # noqa: S105  (the bench signs its own callbacks)
 SCENARIOS = ("bare", "create_tenants", "create_one_tenant", "callback")
@@ -168,12 +170,7 @@ def gunicorn(port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    wait_for_port(port, seconds=10, name="gunicorn")
     time.sleep(1)  # both workers up
     return server
 

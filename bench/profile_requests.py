@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,6 +22,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import timed  # noqa: E402
+
 CALLBACK_SECRET = "whsec_bench_callback_secret"  # noqa: S105  (the bench signs its own callbacks)
 
 
@@ -109,15 +111,15 @@ def requests() -> tuple[Callable[[], Any], Callable[[], Any]]:
                 "metadata": {"seedance_run_id": str(run.pk)},
             }
         ).encode()
-        started = time.perf_counter()
-        response = client.post(
-            f"/hooks/runflow/runs/{run.pk}/",
-            payload,
-            content_type="application/json",
-            HTTP_RUNFLOW_SIGNATURE=sign(payload, CALLBACK_SECRET),
-        )
+        with timed() as request:
+            response = client.post(
+                f"/hooks/runflow/runs/{run.pk}/",
+                payload,
+                content_type="application/json",
+                HTTP_RUNFLOW_SIGNATURE=sign(payload, CALLBACK_SECRET),
+            )
         assert response.status_code == 200, response.content
-        return time.perf_counter() - started
+        return request.seconds
 
     callback.setup_queries = 1  # type: ignore[attr-defined]  # its run's INSERT
     return create, callback
@@ -133,10 +135,10 @@ def measure(name: str, send: Callable[[], Any], args: argparse.Namespace) -> dic
         send()
     total = 0.0
     for _ in range(args.repeat):
-        started = time.perf_counter()
-        answered = send()
+        with timed() as request:
+            answered = send()
         # The callback times itself: making its run is set-up, not the request.
-        total += answered if isinstance(answered, float) else time.perf_counter() - started
+        total += answered if isinstance(answered, float) else request.seconds
     with CaptureQueriesContext(connection) as queries:
         send()
     skipped = getattr(send, "setup_queries", 0)

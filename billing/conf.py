@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "ENFORCE_SUBSCRIPTION": False,
     "AUTO_PROVISION": True,
     "PUSH_BATCH_SIZE": 200,
+    #: Calls in flight at once per push, each to a different (customer, meter): Stripe
+    #: takes one concurrent call per customer per meter.
+    "PUSH_CONCURRENCY": 8,
     "PUSH_MAX_BACKOFF_SECONDS": 3600,
     "UNKNOWN_OUTCOME_ATTENTION_SECONDS": 20 * 3600,
     "METER_EVENT_MAX_AGE_DAYS": 35,

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from billing.autoprovision import provision_due_tenants, provision_soon
 from billing.conf import setting, stripe_enabled
+from billing.meter_send import LiveItem, send_rows
 from billing.models import RunCharge, SubscriptionItem, TenantBilling, UsageRecord
 from billing.periods import event_timestamp_for, period_of
 from billing.stripe_client import stripe_client
@@ -45,16 +46,6 @@ class PushReport:
     retrying: int = 0
     held: int = 0
     needs_attention: int = 0
-
-
-@dataclass(frozen=True)
-class LiveItem:
-    """Where a row's event goes: its price's meter, its tenant's customer."""
-
-    metered_price_id: int
-    event_name: str
-    customer_id: str
-    added_at: datetime
 
 
 def push_pending_usage(
@@ -81,7 +72,17 @@ def push_pending_usage(
         else:
             sendable.append((row, item))
     _pin_events(sendable, now)
-    accepted = [row.pk for row, item in sendable if _send(client, row, item, report)]
+    accepted = []
+    for row, outcome in send_rows(client, sendable):
+        if outcome is None:
+            accepted.append(row.pk)
+            report.accepted += 1
+        elif isinstance(outcome, stripe.InvalidRequestError):
+            _needs_attention(row, f"Stripe refused the event: {outcome.user_message or outcome}")
+            report.needs_attention += 1
+        else:
+            _retry_later(row, outcome)  # first_sent_at bounds how long a resend stays safe
+            report.retrying += 1
     # One write for the batch: if we die before it, those rows are resent and Stripe's
     # duplicate-identifier answer settles them then. An error report may have flagged a
     # row refused since its 200 (Stripe validates within seconds): that must stand.
@@ -94,34 +95,6 @@ def push_pending_usage(
     if report != PushReport():
         logger.info("Usage push: %s", report)
     return report
-
-
-def _send(client: stripe.StripeClient, row: UsageRecord, item: LiveItem, r: PushReport) -> bool:
-    """Send one row as pinned; True when Stripe accepted it (the caller marks it)."""
-    payload = {"stripe_customer_id": item.customer_id, "value": str(row.seconds)}
-    if row.end_user_id:
-        payload["end_user_id"] = row.end_user_id
-    try:
-        client.v1.billing.meter_events.create(
-            params={
-                "event_name": item.event_name,
-                "identifier": row.identifier,
-                "timestamp": int(row.event_timestamp.timestamp()),
-                "payload": payload,
-            },
-            options={"idempotency_key": row.idempotency_key},
-        )
-    except stripe.InvalidRequestError as exc:
-        if not is_duplicate_identifier(exc):
-            _needs_attention(row, f"Stripe refused the event: {exc.user_message or exc}")
-            r.needs_attention += 1
-            return False
-    except stripe.StripeError as exc:
-        _retry_later(row, exc)  # first_sent_at bounds how long a resend stays safe
-        r.retrying += 1
-        return False
-    r.accepted += 1
-    return True
 
 
 def _live_items(tenant_ids: set[int]) -> dict[tuple[int, str, Decimal], LiveItem]:
@@ -182,14 +155,6 @@ def _pin_events(sendable: list[tuple[UsageRecord, LiveItem]], now: datetime) -> 
         )
     for row, _ in sendable:
         row.idempotency_key = f"{row.identifier}/{row.push_attempts + 1}"
-
-
-def is_duplicate_identifier(exc: stripe.InvalidRequestError) -> bool:
-    """Stripe's answer for an identifier it already recorded: for us, "accepted"."""
-    message = str(exc.user_message or "").lower()
-    return exc.code == "resource_already_exists" or (
-        "identifier" in message and "already" in message
-    )
 
 
 def _lease_due_rows(now: datetime) -> list[UsageRecord]:

@@ -458,6 +458,8 @@ BILLING = {
     "ENFORCE_SUBSCRIPTION": env.bool("BILLING_ENFORCE_SUBSCRIPTION", default=False),
     # On: tenants get their Stripe customer, subscription and price items, retried on failure.
     "AUTO_PROVISION": env.bool("BILLING_AUTO_PROVISION", default=True),
+    # Meter events in flight at once per push (one per customer and meter at most).
+    "PUSH_CONCURRENCY": env.int("BILLING_PUSH_CONCURRENCY", default=8),
     "RECONCILE_SETTLE_SECONDS": env.int("BILLING_RECONCILE_SETTLE_SECONDS", default=3600),
     # How long after an error report's window its meter's summaries are trusted to have
     # caught up (Stripe aggregates asynchronously), before unnamed refusals are judged.

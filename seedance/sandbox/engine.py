@@ -16,7 +16,7 @@ from typing import Any
 from . import listing
 from .callbacks import CallbackDispatcher, DeliveryPlan, payload_for
 from .faults import FaultRules, Faults
-from .media import Renderer, dimensions, seconds
+from .media import OneClip, Renderer, dimensions, seconds
 from .store import RunStore, SandboxRun
 
 MODEL_ID = "bytedance/seedance/2.0/fast/text-to-video"
@@ -39,10 +39,11 @@ class Sandbox:
         callback_timeout: float,
         cache_dir: Path,
         balance_cents: int,
+        one_clip: bool = False,
     ) -> None:
         self.store = RunStore(model_id=MODEL_ID)
         self.faults = FaultRules()
-        self.renderer = Renderer(cache_dir)
+        self.renderer: Renderer | OneClip = OneClip(cache_dir) if one_clip else Renderer(cache_dir)
         self.dispatcher = CallbackDispatcher(
             signing_secret=signing_secret,
             record=self._record,

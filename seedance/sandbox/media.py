@@ -115,6 +115,32 @@ class Renderer:
         return target
 
 
+class OneClip:
+    """The bench mode's renderer: one tiny clip rendered at start, served for every run,
+    whatever size and length it asked for, so a bench of thousands of runs writes no media."""
+
+    SPEC = (160, 90, 2, False)  # long enough for the poster frame at 1 s
+
+    def __init__(self, cache_dir: Path) -> None:
+        renderer = Renderer(cache_dir, workers=1)
+        try:
+            self._clip = renderer.render(*self.SPEC).result()
+        finally:
+            renderer.close()
+        self.cache_dir = cache_dir
+        self._done: Future[Path] = Future()
+        self._done.set_result(self._clip)
+
+    def render(self, width: int, height: int, duration: int, audio: bool) -> Future[Path]:
+        return self._done
+
+    def path(self, name: str) -> Path | None:
+        return self._clip if name == self._clip.name else None
+
+    def close(self) -> None:
+        pass
+
+
 class RangeNotSatisfiable(Exception):
     """The asked byte range lies outside the file (HTTP 416)."""
 

@@ -41,6 +41,7 @@ class SandboxServer(LoopbackService):
         callback_timeout: float = 5.0,
         cache_dir: str | Path | None = None,
         balance_cents: int = 1_000_000,
+        one_clip: bool = False,
     ) -> None:
         self._temp_dir = (
             tempfile.TemporaryDirectory(prefix="runflow-sandbox-") if cache_dir is None else None
@@ -54,6 +55,7 @@ class SandboxServer(LoopbackService):
             callback_timeout=callback_timeout,
             cache_dir=directory,
             balance_cents=balance_cents,
+            one_clip=one_clip,
         )
         keys = frozenset(api_keys) if api_keys is not None else None
         self._httpd = LoopbackServer((host, port), SandboxHandler, Api(self.sandbox, keys))

@@ -650,3 +650,39 @@ def test_list_errors_fault_refuses_the_run_list_once_per_queued_status(
     assert unavailable.status_code == 503
     assert "Retry-After" in unavailable.headers
     assert listed.status_code == 200
+
+
+# Bench mode
+
+
+def test_bench_mode_serves_one_clip_for_every_run_and_renders_nothing_per_run(
+    tmp_path: Path,
+) -> None:
+    server = SandboxServer(
+        queued_seconds=0.01, running_seconds=0.02, cache_dir=tmp_path, one_clip=True
+    )
+    with (
+        server,
+        httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {LIVE_KEY}"}, timeout=5
+        ) as http,
+    ):
+        asked = [
+            {"resolution": "720p", "duration": "10", "aspect_ratio": "9:16"},
+            {"resolution": "480p", "duration": "4", "aspect_ratio": "1:1", "generate_audio": False},
+        ]
+        ids = [create(http, input=fields).json()["id"] for fields in asked]
+        runs = [server.wait_for(run_id, "succeeded", timeout=5) for run_id in ids]
+        urls = {run["output"]["outputs"][0]["url"].split("?")[0] for run in runs}
+        assert len(urls) == 1
+        served = http.get(urls.pop())
+    assert served.status_code == 200
+    assert "160x90" in probe_bytes(tmp_path, served.content)
+    assert [run["output"]["outputs"][0]["width"] for run in runs] == [720, 480]
+    assert len(list(tmp_path.glob("*.mp4"))) == 1
+
+
+def probe_bytes(directory: Path, content: bytes) -> str:
+    path = directory / "served.bin"
+    path.write_bytes(content)
+    return probe(path)
