@@ -260,14 +260,15 @@ def test_a_refusal_flagged_before_the_batch_confirms_stands(
     from billing import meters
     from billing.meter_errors import Refusal, _flag
 
-    send = meters._send
+    send = meters.send_rows
 
-    def send_then_refused(client: Any, row: UsageRecord, item: Any, report: PushReport) -> bool:
-        accepted = send(client, row, item, report)
-        _flag(Refusal(row.identifier, "archived_meter", "Meter is inactive."))
-        return accepted
+    def send_then_refused(client: Any, sendable: Any) -> Any:
+        sent = send(client, sendable)
+        for row, _outcome in sent:
+            _flag(Refusal(row.identifier, "archived_meter", "Meter is inactive."))
+        return sent
 
-    monkeypatch.setattr(meters, "_send", send_then_refused)
+    monkeypatch.setattr(meters, "send_rows", send_then_refused)
     run = billable_run(tenant)
     push_pending_usage()
     row = UsageRecord.objects.get(run=run)
