@@ -24,11 +24,13 @@ FORGOTTEN = "forgotten"
 
 
 class Entry:
-    """What the cache said: an active key, nothing, or that the key was just changed."""
+    """What the cache said: an active key, nothing, or that the key was just changed; and
+    whether its use was recorded lately (``last_use_due``)."""
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, *, use_recorded: bool = False) -> None:
         self.api_key = value if isinstance(value, ApiKey) else None
         self.forgotten = value == FORGOTTEN
+        self.use_recorded = use_recorded
 
 
 def cache_seconds() -> int:
@@ -41,9 +43,12 @@ def cache_key_of(digest: str) -> str:
 
 
 def cached_api_key(digest: str) -> Entry | None:
-    """The cache's entry for this digest; None when the cache cannot be read."""
+    """The cache's entry for this digest, read in one round trip with its use marker;
+    None when the cache cannot be read."""
+    key, used = cache_key_of(digest), _used_key_of(digest)
     try:
-        return Entry(cache.get(cache_key_of(digest)))
+        found = cache.get_many([key, used])
+        return Entry(found.get(key), use_recorded=used in found)
     except Exception:
         logger.warning("API key cache unreadable; reading the key from the database")
         return None
@@ -61,9 +66,13 @@ def last_use_due(digest: str, seconds: int) -> bool:
     """Whether this request records the key's use: once per ``seconds`` a key, kept apart
     from the key's entry, so no request rewrites an entry a revocation just marked."""
     try:
-        return bool(cache.add(f"seedance:apikey-used:{digest}", 1, seconds))
+        return bool(cache.add(_used_key_of(digest), 1, seconds))
     except Exception:
         return True
+
+
+def _used_key_of(digest: str) -> str:
+    return f"seedance:apikey-used:{digest}"
 
 
 def api_keys_forget(digests: Iterable[str]) -> None:

@@ -121,7 +121,9 @@ def api_key_authenticate_cached(raw_key: str) -> ApiKey | None:
         return api_key_authenticate(raw_key)
     entry = cached_api_key(digest_of(raw_key))
     if entry is not None and entry.api_key is not None:
-        if last_use_due(entry.api_key.digest, LAST_USED_RESOLUTION_SECONDS):
+        if not entry.use_recorded and last_use_due(
+            entry.api_key.digest, LAST_USED_RESOLUTION_SECONDS
+        ):
             _last_use_record(entry.api_key)
         return entry.api_key
     api_key = api_key_authenticate(raw_key)

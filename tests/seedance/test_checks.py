@@ -57,7 +57,7 @@ def default_cache(**env: str) -> dict[str, Any]:
 
 def test_the_cache_is_redis_with_redis_url_and_a_database_table_without() -> None:
     assert default_cache(REDIS_URL="redis://127.0.0.1:6379/9", CACHE_KEY_PREFIX="staging") == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/9",
         "KEY_PREFIX": "staging",
     }

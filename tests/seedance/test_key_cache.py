@@ -146,7 +146,8 @@ def test_an_unreadable_cache_falls_back_to_the_database(
     def unreachable(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("cache down")
 
-    monkeypatch.setattr(type(caches["default"]), "get", unreachable)
+    for read in ("get", "get_many"):
+        monkeypatch.setattr(type(caches["default"]), read, unreachable)
     assert api_client.get("/api/v1/runs").status_code == 200
 
 
