@@ -1,13 +1,14 @@
-"""Tenant B, with its own key or its admin's session, aimed at each of tenant A's objects
-on every URL that names one, by every method the URL answers: not found (as an id that
-never existed), nothing of A's in the answer, nothing of A's changed; A itself reaches it."""
+"""Tenant B, with its own key or its admin's or member's session, aimed at each of tenant
+A's objects on every URL that names one, by every method the URL answers: not found (as an
+id that never existed), nothing of A's in the answer, nothing of A's changed; A itself
+reaches them."""
 
 from typing import Any
 
 import pytest
 from django.urls import reverse
 
-from seedance.models import WebhookAttempt
+from seedance.models import Membership, WebhookAttempt
 from tests.isolation.matrix import (
     API_NAMESPACES,
     BODIES,
@@ -23,10 +24,10 @@ from tests.isolation.matrix import (
 )
 from tests.isolation.snapshot import snapshot
 from tests.isolation.world import TenantWorld
+from tests.urlwalk import NamedUrl
 
 URLS = {url.name: url for url in urls()}
 CASES = [(url.name, method) for url in by_id_urls() for method in url.methods()]
-#: The API's one answer for a missing or foreign object (seedance.api.errors).
 #: Tenant-owned kinds the world makes none of, and why no URL of a tenant's reaches them.
 NOT_IN_THE_WORLD: dict[str, str] = {
     "billing.BillingDifference": "staff's reconciliation record, shown in the admin only",
@@ -34,6 +35,7 @@ NOT_IN_THE_WORLD: dict[str, str] = {
     "billing.CapNotice": "the once-only guard of a cap webhook event; the event is a delivery",
     "billing.SubscriptionItem": "Stripe's item ids, read by the meter push only",
 }
+#: The API's one answer for a missing or foreign object (seedance.api.errors).
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
 
 
@@ -42,25 +44,63 @@ def test_another_tenants_object_is_not_found_and_unchanged(
     a: TenantWorld, b: TenantWorld, name: str, method: str
 ) -> None:
     url = URLS[name]
-    client = client_for(url, b)
     body = BODIES.get((name, method), {})
     before = snapshot(a.tenant)
-    for kwargs in kwarg_cases(url, a, b):
-        path = reverse(name, kwargs=kwargs)
-        response = send(client, method, path, body)
-        assert response.status_code == 404, (kwargs, response.status_code)
-        assert leaked(response, a, sent=path) == set(), kwargs
-        nothing = {key: missing(KWARG_IDS[key](a)[0]) for key in kwargs}
+    nothing = {key: missing(KWARG_IDS[key](a)[0]) for key in url.kwargs}
+    for client in attackers(url, b):
         never = send(client, method, reverse(name, kwargs=nothing), body)
-        assert never.status_code == response.status_code
-        if url.namespace in API_NAMESPACES:
-            assert response.json() == never.json() == NOT_FOUND
+        for kwargs in kwarg_cases(url, a, b):
+            path = reverse(name, kwargs=kwargs)
+            response = send(client, method, path, body)
+            assert response.status_code == never.status_code == 404, kwargs
+            assert leaked(response, a, sent=path) == set(), kwargs
+            if url.namespace in API_NAMESPACES:
+                assert response.json() == never.json() == NOT_FOUND
     assert snapshot(a.tenant) == before
 
     # The ids are A's real objects: A's own key or admin (or invitee) reaches them.
     own = client_for(url, a, a.invitee if "invitation_id" in url.kwargs else None)
     first = {key: KWARG_IDS[key](a)[0] for key in url.kwargs}
     assert send(own, method, reverse(name, kwargs=first), body).status_code != 404
+
+
+def attackers(url: NamedUrl, b: TenantWorld) -> list[Any]:
+    """B's key for the API; B's admin and B's member for the portal's pages."""
+    if url.namespace in API_NAMESPACES:
+        return [b.api()]
+    return [b.portal(), b.portal(b.member)]
+
+
+PORTAL_CASES = [
+    (name, method) for name, method in CASES if URLS[name].namespace not in API_NAMESPACES
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method"), PORTAL_CASES, ids=[f"{n} {m}" for n, m in PORTAL_CASES]
+)
+def test_working_in_another_tenant_hides_this_ones_objects(
+    a: TenantWorld, b: TenantWorld, name: str, method: str
+) -> None:
+    """A person who is A's admin too, working in B: A's objects are not found until they
+    switch to A (the session's chosen tenant scopes every page, not every membership)."""
+    url = URLS[name]
+    Membership.objects.create(user=b.admin, tenant=a.tenant, role=Membership.Role.ADMIN)
+    client = b.portal()
+    assert client.post(reverse("portal:switch-tenant"), {"tenant": b.tenant.pk}).status_code == 302
+    body = BODIES.get((name, method), {})
+    known = {a.word, a.tenant.name}  # the tenant switcher names the person's tenants
+    before = snapshot(a.tenant)
+    for kwargs in kwarg_cases(url, a, b):
+        path = reverse(name, kwargs=kwargs)
+        response = send(client, method, path, body)
+        assert response.status_code == 404, (kwargs, response.status_code)
+        assert leaked(response, a, sent=path) - known == set(), kwargs
+    assert snapshot(a.tenant) == before
+    if "invitation_id" not in url.kwargs:  # an invitation is its invitee's, not an admin's
+        client.post(reverse("portal:switch-tenant"), {"tenant": a.tenant.pk})
+        first = {key: KWARG_IDS[key](a)[0] for key in url.kwargs}
+        assert send(client, method, reverse(name, kwargs=first), body).status_code != 404
 
 
 QUERY_CASES = list(QUERY_IDS.items())
