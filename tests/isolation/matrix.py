@@ -69,7 +69,10 @@ NO_OBJECT: dict[str, str] = {
     "billing_portal:caps": "the chosen tenant's caps; POST sets them",
     "billing_portal:billing": "the chosen tenant's billing page",
     "billing_portal:checkout": "a Checkout session for the chosen tenant",
-    "billing_portal:checkout-done": "the chosen tenant's Checkout return (Stripe's session id)",
+    "billing_portal:checkout-done": (
+        "the chosen tenant's Checkout return; another tenant's session id is refused "
+        "(test_payment_methods, test_another_tenants_completed_checkout_is_refused_...)"
+    ),
     "billing_portal:customer-portal": "a Stripe portal session for the chosen tenant",
     "billing_portal:end-user-limit-add": "a cap for the chosen tenant",
 }
@@ -114,6 +117,21 @@ def by_id_urls() -> list[NamedUrl]:
 
 def no_object_urls() -> list[NamedUrl]:
     return [url for url in urls() if url.name in NO_OBJECT]
+
+
+def unplaced(found: list[NamedUrl]) -> dict[str, str]:
+    """The URLs the matrix cannot aim at and no list explains, each with what it lacks."""
+    missing_ids = {
+        url.name: f"no KWARG_IDS for {sorted(set(url.kwargs) - set(KWARG_IDS))}"
+        for url in found
+        if url.name not in PUBLIC and set(url.kwargs) - set(KWARG_IDS)
+    }
+    unlisted = {
+        url.name: "no id, and on neither NO_OBJECT nor PUBLIC"
+        for url in found
+        if not url.kwargs and url.name not in NO_OBJECT and url.name not in PUBLIC
+    }
+    return {**missing_ids, **unlisted}
 
 
 def kwarg_cases(url: NamedUrl, a: TenantWorld, b: TenantWorld) -> list[dict[str, Any]]:

@@ -1,21 +1,27 @@
 """Every URL a tenant's key or session reaches is in the isolation matrix, or on a list
 that says why it names no object of a tenant's: a new URL fails here until it is placed."""
 
-from tests.isolation.matrix import KWARG_IDS, NO_OBJECT, PUBLIC, QUERY_IDS, urls
+from tests.isolation.matrix import NO_OBJECT, PUBLIC, QUERY_IDS, by_id_urls, unplaced, urls
+from tests.urlwalk import NamedUrl
 
 
-def test_every_url_kwarg_names_an_object_the_matrix_can_aim_at() -> None:
-    unmapped = {
-        url.name: sorted(set(url.kwargs) - set(KWARG_IDS))
-        for url in urls()
-        if url.name not in PUBLIC and set(url.kwargs) - set(KWARG_IDS)
-    }
-    assert unmapped == {}
+def test_every_url_is_aimed_at_or_listed_with_a_reason() -> None:
+    assert unplaced(urls()) == {}
 
 
-def test_every_url_without_an_id_is_listed_as_a_tenants_own_page_or_public() -> None:
-    unlisted = {url.name for url in urls() if not url.kwargs} - set(NO_OBJECT) - set(PUBLIC)
-    assert unlisted == set()
+def test_a_new_url_with_an_unknown_id_or_unlisted_is_refused() -> None:
+    new = [
+        NamedUrl(name="portal:gadget", namespace="portal", kwargs=("gadget_id",), callback=None),
+        NamedUrl(name="api:gadgets", namespace="api", kwargs=(), callback=None),
+        NamedUrl(name="portal:run-gadget", namespace="portal", kwargs=("run_id",), callback=None),
+    ]
+    assert set(unplaced(new)) == {"portal:gadget", "api:gadgets"}
+
+
+def test_the_matrix_aims_at_the_api_the_portal_and_billings_pages() -> None:
+    namespaces = {url.namespace for url in by_id_urls()}
+    assert namespaces == {"api", "portal", "billing_portal"}
+    assert {url.namespace for url in urls() if url.name in NO_OBJECT} >= {"billing_api"}
 
 
 def test_the_lists_name_only_urls_that_exist_and_fit_them() -> None:
