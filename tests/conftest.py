@@ -51,10 +51,11 @@ CALLBACK_SECRET = "whsec_test_current"
 OLD_CALLBACK_SECRET = "whsec_test_previous"
 
 
-@pytest.fixture(autouse=True)
-def _seedance_settings(settings: Any, tmp_path: Any) -> None:
-    settings.SEEDANCE = {
-        **settings.SEEDANCE,
+def seedance_test_settings(current: dict[str, Any]) -> dict[str, Any]:
+    """``SEEDANCE`` as the suite runs it: a Runflow key and callback secrets of its own,
+    billing's admission hook, and no status sweep."""
+    return {
+        **current,
         "RUNFLOW_API_KEY": "rf_live_test",
         "CALLBACK_SECRETS": [CALLBACK_SECRET, OLD_CALLBACK_SECRET],
         "PUBLIC_BASE_URL": "http://testserver",
@@ -63,9 +64,17 @@ def _seedance_settings(settings: Any, tmp_path: Any) -> None:
         # tick enqueues only what the test made due.
         "STATUS_SWEEP_SECONDS": 0,
     }
+
+
+#: Production's PBKDF2 costs ~0.5 s a password by design; tests hash cheaply.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _seedance_settings(settings: Any, tmp_path: Any) -> None:
+    settings.SEEDANCE = seedance_test_settings(settings.SEEDANCE)
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    # Production's PBKDF2 costs ~0.5 s a password by design; tests hash cheaply.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = TEST_PASSWORD_HASHERS
     # The shared cache outlives a test (Redis, or the database cache of a transactional
     # test): every test counts its rate limits under its own prefix, so neither another
     # test nor another xdist worker sharing the Redis database sees its attempts.

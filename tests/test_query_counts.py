@@ -26,7 +26,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -49,6 +49,7 @@ from seedance.webhooks.events import EVENT_TYPES
 from seedance.webhooks.signing import new_secret
 from tests.billing.factories import billable_run
 from tests.factories import SYSTEM, make_person, make_run
+from tests.urlwalk import TENANT_NAMESPACES, url_names
 
 #: A webhook receiver the outbound rules allow (none listens: no test here delivers).
 RECEIVER = "http://127.0.0.1:9/hooks"
@@ -343,8 +344,6 @@ NOT_PINNED = {
     "billing_portal:checkout-done": "reads the Checkout session from Stripe",
     "billing_portal:customer-portal": "a redirect to Stripe's customer portal",
 }
-#: The namespaces of the API and of the portal's pages.
-NAMESPACES = ("api", "billing_api", "portal", "billing_portal")
 
 
 def _results(response: Any) -> int:
@@ -400,19 +399,7 @@ def _process_cache(settings: Any) -> None:
 def test_the_table_pins_every_request_and_every_page_or_says_why_not() -> None:
     assert set(EXPECTED_QUERIES) == set(REQUESTS)
     pinned = {name.split(" ")[0] for name in REQUESTS}
-    assert url_names(get_resolver().url_patterns) - pinned == set(NOT_PINNED)
-
-
-def url_names(patterns: list[Any], namespace: str = "") -> set[str]:
-    """Every named URL in ``NAMESPACES``, as ``namespace:name``."""
-    names = set()
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = pattern.namespace or namespace
-            names |= url_names(pattern.url_patterns, inner)
-        elif pattern.name and namespace in NAMESPACES:
-            names.add(f"{namespace}:{pattern.name}")
-    return names
+    assert url_names(TENANT_NAMESPACES) - pinned == set(NOT_PINNED)
 
 
 @pytest.mark.parametrize("rows", [1, FULL_PAGE], ids=["one row", "a full page"])
