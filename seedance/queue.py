@@ -6,9 +6,13 @@ dotted path only when the task runs and a typo would fail silently in the worker
 """
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 from uuid import UUID
 
-from django_q.tasks import async_task
+from django_q import tasks
+from django_q.brokers import Broker, get_broker
+from django_q.conf import Conf
 
 SUBMIT_RUN = "seedance.tasks.submit_run"
 RECONCILE_RUNS = "seedance.tasks.reconcile_runs"
@@ -28,6 +32,34 @@ TASK_PATHS = (
     PURGE_WEBHOOK_LOG,
     SWEEP_STATUSES,
 )
+
+
+def broker_config() -> tuple[str, str]:
+    """Everything django-q2's ``get_broker`` reads to choose and connect a broker: the
+    queue's name and each broker setting (a test that swaps one gets a broker of its own)."""
+    settings = (
+        Conf.BROKER_CLASS,
+        Conf.IRON_MQ,
+        Conf.SQS,
+        Conf.ORM,
+        Conf.MONGO,
+        Conf.REDIS,
+        Conf.DJANGO_REDIS,
+    )
+    return Conf.CLUSTER_NAME, repr(settings)
+
+
+@lru_cache(maxsize=8)
+def _broker(config: tuple[str, str]) -> Broker:
+    """One broker per configuration and process: django-q2 makes one per task, and with
+    Redis that is a new client, so a TCP connect and handshake per enqueue. redis-py's
+    client is shared by threads and resets its connections after a fork."""
+    return get_broker(config[0])
+
+
+def async_task(func: str, *args: Any, **kwargs: Any) -> Any:
+    """django-q2's ``async_task`` through this process's broker for the current settings."""
+    return tasks.async_task(func, *args, broker=_broker(broker_config()), **kwargs)
 
 
 def enqueue_submit(run_id: UUID | str) -> None:
