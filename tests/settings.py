@@ -15,4 +15,14 @@ os.environ.setdefault(
     "WEBHOOK_SECRET_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 )
 
+# The xdist workers share one Redis database: each gets a queue and a cache prefix of its
+# own, so one worker's qcluster neither takes nor purges the tasks another's test waits on,
+# nor books its status sweep. The processes a test starts inherit both (and the worker id,
+# hence the guard).
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    for variable, default in (("Q_CLUSTER_NAME", "seedance"), ("CACHE_KEY_PREFIX", "seedance")):
+        value = os.environ.get(variable, default)
+        if not value.endswith(f"-{worker}"):
+            os.environ[variable] = f"{value}-{worker}"
+
 from config.settings import *  # noqa: F403

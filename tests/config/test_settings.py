@@ -234,3 +234,29 @@ def test_no_template_has_inline_style_script_or_event_handler() -> None:
 
 def test_the_policy_as_configured_passes_its_own_check() -> None:
     assert check_csp(None) == []
+
+
+@pytest.mark.parametrize("inherited", ["shared", "shared-gw3"])
+def test_each_xdist_worker_gets_a_queue_and_cache_prefix_of_its_own(inherited: str) -> None:
+    """Workers share one Redis: a shared queue let one worker's qcluster take (or purge) the
+    task another worker's test was waiting on. A process a test starts keeps the name."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTEST_XDIST_WORKER": "gw3",
+        "Q_CLUSTER_NAME": inherited,
+        "CACHE_KEY_PREFIX": inherited,
+    }
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.Q_CLUSTER['name'], settings.CACHES['default']['KEY_PREFIX'])"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert printed.stdout.split() == ["shared-gw3", "shared-gw3"]
