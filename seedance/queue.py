@@ -57,9 +57,14 @@ def _broker(config: tuple[str, str]) -> Broker:
     return get_broker(config[0])
 
 
+def current_broker() -> Broker:
+    """This process's broker for the current settings."""
+    return _broker(broker_config())
+
+
 def async_task(func: str, *args: Any, **kwargs: Any) -> Any:
     """django-q2's ``async_task`` through this process's broker for the current settings."""
-    return tasks.async_task(func, *args, broker=_broker(broker_config()), **kwargs)
+    return tasks.async_task(func, *args, broker=current_broker(), **kwargs)
 
 
 def enqueue_submit(run_id: UUID | str) -> None:

@@ -21,6 +21,7 @@ from allauth.mfa.totp.internal.auth import (
 from hypothesis import HealthCheck
 from rest_framework.test import APIClient
 
+from seedance import queue
 from seedance.models import Tenant
 from seedance.runflow.signing import REQUEST_ID_HEADER, SIGNATURE_HEADER, sign
 from seedance.services.keys import IssuedKey, api_key_issue
@@ -68,6 +69,14 @@ def seedance_test_settings(current: dict[str, Any]) -> dict[str, Any]:
 
 #: Production's PBKDF2 costs ~0.5 s a password by design; tests hash cheaply.
 TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis_queue(settings: Any) -> None:
+    """Each test starts with its worker's Redis queue empty: what an earlier test enqueued
+    and no qcluster took (the ORM broker's queue is in the test database, undone anyway)."""
+    if settings.Q_CLUSTER.get("redis"):
+        queue.current_broker().purge_queue()
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,9 @@ def default_cache(**env: str) -> dict[str, Any]:
     import sys
     from pathlib import Path
 
-    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CACHE_KEY_PREFIX")}
+    # As a deployment loads them: without the suite's per-xdist-worker prefix.
+    unset = ("REDIS_URL", "CACHE_KEY_PREFIX", "PYTEST_XDIST_WORKER")
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     code = "import json; from django.conf import settings; print(json.dumps(settings.CACHES))"
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
