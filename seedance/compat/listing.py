@@ -60,6 +60,8 @@ def _condition(clause: str) -> Q:
         raise _refused(f"{clause!r} is not field:value or field>value.")
     field, operator, raw = match.groups()
     value = _unquoted(raw)
+    if "\x00" in value:
+        raise _refused("Values must not contain NUL characters.")
     if field == "status_code" and operator == ":":
         statuses = [part.strip() for part in value.split(",")]
         if unknown := [status for status in statuses if status not in RunStatus.values]:

@@ -200,7 +200,13 @@ def test_q_filters_by_created_at_and_refuses_what_it_cannot_read(api_client: API
     assert [item["id"] for item in items] == [new]
     items = api_client.get("/v1/runs", {"q": f"status_code:queued AND created_at<{since}"})
     assert [item["id"] for item in items.json()["items"]] == [str(old.pk)]
-    for q in ("prompt:fox", "created_at>yesterday", "status_code:done", "nonsense"):
+    for q in (
+        "prompt:fox",
+        "created_at>yesterday",
+        "status_code:done",
+        "nonsense",
+        "client_ref:\x00",
+    ):
         response = api_client.get("/v1/runs", {"q": q})
         assert response.status_code == 422, q
         assert response.json()["errors"][0]["field"] == "q"
