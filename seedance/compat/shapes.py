@@ -62,7 +62,8 @@ def run_error(run: Run) -> dict[str, str] | None:
 
 
 def run_object(run: Run, *, tenant: Tenant, request: Any, charge: Charge | None) -> dict[str, Any]:
-    """Runflow's run object; ``cost`` is our charge to the tenant, not Runflow's to us."""
+    """Runflow's run object; ``cost`` is our charge to the tenant, not Runflow's to us,
+    and ``cost_breakdown`` its detail (an in-flight run's estimate included)."""
     status = run.runflow_status  # type: ignore[attr-defined]
     error = run_error(run)
     return {
@@ -73,7 +74,7 @@ def run_object(run: Run, *, tenant: Tenant, request: Any, charge: Charge | None)
         "input": run.input,
         "output": _output(run, request) if status == RunStatus.SUCCEEDED else None,
         "duration_ms": run.duration_ms,
-        "cost": None if charge is None else str(charge.amount),
+        "cost": _cost(charge),
         "cost_breakdown": None if charge is None else _cost_breakdown(charge),
         "client_ref": run.client_ref or None,
         "request_id": None,
@@ -100,9 +101,17 @@ def _output(run: Run, request: Any) -> dict[str, Any]:
     }
 
 
+def _cost(charge: Charge | None) -> str | None:
+    """Settled money only, as Runflow's ``cost`` is: a run in flight has an estimate."""
+    if charge is None or charge.state == "estimate":
+        return None
+    return str(charge.amount)
+
+
 def _cost_breakdown(charge: Charge) -> dict[str, Any]:
     return {
         "state": charge.state,
+        "amount": str(charge.amount),
         "currency": charge.currency,
         "unit_price": str(charge.unit_price),
         "seconds": charge.seconds,
