@@ -28,6 +28,16 @@ urlpatterns = [
         name="webhook-endpoint-test",
     ),
     path(
+        "callback-secrets/",
+        views.CallbackSecretCreateView.as_view(),
+        name="callback-secret-create",
+    ),
+    path(
+        "callback-secrets/<uuid:secret_id>/revoke/",
+        views.CallbackSecretRevokeView.as_view(),
+        name="callback-secret-revoke",
+    ),
+    path(
         "deliveries/<int:delivery_id>/redeliver/",
         views.WebhookDeliveryRedeliverView.as_view(),
         name="webhook-delivery-redeliver",

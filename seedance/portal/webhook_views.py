@@ -18,8 +18,13 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from seedance.audit import Actor
+from seedance.compat.callback_secrets import (
+    callback_secret_create,
+    callback_secret_list,
+    callback_secret_revoke,
+)
 from seedance.exceptions import InvalidWebhookEndpoint, WebhookActionRefused
-from seedance.models import WebhookDelivery, WebhookEndpoint
+from seedance.models import CallbackSecret, WebhookDelivery, WebhookEndpoint
 from seedance.portal.access import PortalMixin
 from seedance.portal.manage_forms import WebhookEndpointEnabledForm, WebhookEndpointForm
 from seedance.portal.manage_views import AdminOnlyMixin
@@ -44,7 +49,8 @@ DELIVERIES_PER_PAGE = 20
 
 
 class WebhooksView(PortalMixin, AdminOnlyMixin, TemplateView):
-    """The tenant's endpoints and the form that adds one."""
+    """The tenant's endpoints and the form that adds one; and the callback secret of the
+    Runflow-compatible surface, which signs each run's ``callback_url`` call."""
 
     portal_section = "manage"
     template_name = "seedance/portal/manage/webhooks.html"
@@ -53,6 +59,7 @@ class WebhooksView(PortalMixin, AdminOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", WebhookEndpointForm())
         context["endpoints"] = webhook_endpoint_list(tenant=self.membership.tenant)
+        context["callback_secrets"] = callback_secret_list(tenant=self.membership.tenant)[:5]
         return context
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -228,3 +235,35 @@ def _secret_shown_once(
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+class CallbackSecretCreateView(WebhooksView):
+    """A new Runflow-style callback secret, shown on the webhooks page this once."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        _, value = callback_secret_create(
+            tenant=self.membership.tenant, actor=Actor.tenant_admin(request.user)
+        )
+        response = self.render_to_response(self.get_context_data(new_callback_secret=value))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class CallbackSecretRevokeView(PortalMixin, AdminOnlyMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, secret_id: Any) -> HttpResponse:
+        try:
+            callback_secret_revoke(
+                tenant=self.membership.tenant,
+                secret_id=secret_id,
+                actor=Actor.tenant_admin(request.user),
+            )
+        except CallbackSecret.DoesNotExist:
+            raise Http404("No such callback secret.") from None
+        messages.success(
+            request, "Callback secret revoked: callbacks go unsigned until you make one."
+        )
+        return redirect("portal:webhooks")

@@ -66,6 +66,7 @@ NO_OBJECT: dict[str, str] = {
     "portal:tenant-settings": "the chosen tenant's settings",
     "portal:audit-log": "the chosen tenant's audit entries",
     "portal:webhooks": "the chosen tenant's endpoints; POST adds one",
+    "portal:callback-secret-create": "a callback secret for the chosen tenant",
     "billing_portal:usage": "the chosen tenant's usage",
     "billing_portal:usage-csv": "the chosen tenant's usage, as CSV",
     "billing_portal:estimate": "a price for the chosen tenant",

@@ -26,6 +26,7 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import URLPattern, URLResolver, get_resolver, reverse  # noqa: E402
 
+from seedance.compat.callback_secrets import callback_secret_create  # noqa: E402
 from seedance.models import Membership, Tenant, WebhookEndpoint  # noqa: E402
 from seedance.services.keys import api_key_issue  # noqa: E402
 from seedance.webhooks.encryption import secret_encrypt  # noqa: E402
@@ -73,7 +74,9 @@ def main() -> None:
         secret_encrypted=secret_encrypt(new_secret()),
     )
     event_record_for(tenant, TEST_EVENT, [endpoint])
+    callback_secret, _ = callback_secret_create(tenant=tenant, actor=SYSTEM)
     values = {
+        "secret_id": callback_secret.pk,
         "run_id": run.pk,
         "key_id": key.pk,
         "membership_id": membership.pk,

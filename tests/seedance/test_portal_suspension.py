@@ -76,6 +76,7 @@ def test_every_portal_page_of_a_suspended_tenant_says_why(
         "limit_id": 1,
         "invitation_id": 1,
         "endpoint_id": uuid.uuid4(),
+        "secret_id": uuid.uuid4(),
         "delivery_id": 1,
         "link_id": 1,
     }

@@ -10,7 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from seedance.models import AuditEntry, Membership, Tenant, WebhookDelivery, WebhookEndpoint
+from seedance.compat.callback_secrets import callback_signing_secret
+from seedance.models import (
+    AuditEntry,
+    CallbackSecret,
+    Membership,
+    Tenant,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from seedance.webhooks.endpoints import webhook_endpoint_send_test, webhook_endpoint_update
 from tests.seedance.webhooks import conftest as webhooks_conftest
 from tests.seedance.webhooks.conftest import (
@@ -468,3 +476,40 @@ def test_the_event_checkboxes_carry_their_descriptions(admin_client: Any) -> Non
     html = admin_client.get(reverse("portal:webhooks")).content.decode()
     assert 'type="checkbox" name="events" value="run.succeeded"' in html
     assert "The run&#x27;s video can be fetched." in html
+
+
+def test_a_callback_secret_made_in_the_portal_is_shown_once_and_signs_what_the_api_lists(
+    admin_client: Any, tenant: Tenant
+) -> None:
+    made = admin_client.post(reverse("portal:callback-secret-create"))
+    assert made.status_code == 200
+    assert made["Cache-Control"] == "no-store"
+    found = re.search(r'id="new-callback-secret">([^<]+)<', made.content.decode())
+    assert found is not None
+    secret = found.group(1).strip()
+    assert re.fullmatch(r"whsec_[0-9a-f]{64}", secret)
+    assert callback_signing_secret(tenant) == secret
+    page = admin_client.get(reverse("portal:webhooks")).content.decode()
+    assert secret not in page
+    assert f"{secret[:12]}…" in page
+    assert AuditEntry.objects.filter(action="callback_secret.created").count() == 1
+
+
+def test_revoking_the_callback_secret_in_the_portal_leaves_callbacks_unsigned(
+    admin_client: Any, tenant: Tenant
+) -> None:
+    admin_client.post(reverse("portal:callback-secret-create"))
+    active = CallbackSecret.objects.for_tenant(tenant).get()
+    response = admin_client.post(reverse("portal:callback-secret-revoke", args=[active.pk]))
+    assert response.status_code == 302
+    assert callback_signing_secret(tenant) is None
+    page = admin_client.get(reverse("portal:webhooks")).content.decode()
+    assert "callbacks are sent unsigned" in page
+
+
+def test_a_member_cannot_make_or_revoke_a_callback_secret(
+    client: Any, member_user: Any, tenant: Tenant
+) -> None:
+    client.force_login(member_user)
+    assert client.post(reverse("portal:callback-secret-create")).status_code == 404
+    assert not CallbackSecret.objects.exists()
