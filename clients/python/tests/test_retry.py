@@ -15,7 +15,6 @@ from seedance_client import (
     SeedanceConnectionError,
     SeedanceTimeoutError,
     ServerError,
-    _transport,
 )
 from seedance_client._retry import RetryPolicy, parse_retry_after
 
@@ -40,12 +39,12 @@ class Recorder:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waited: list[float] = []
-    monkeypatch.setattr(_transport.time, "sleep", waited.append)
+    monkeypatch.setattr("seedance_client._transport.sleep", waited.append)
 
     async def fake_sleep(seconds: float) -> None:
         waited.append(seconds)
 
-    monkeypatch.setattr(_transport.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr("seedance_client._transport.async_sleep", fake_sleep)
     return waited
 
 

@@ -5,10 +5,10 @@ A ``Call`` says what to send, how safe a repeat is and how to read the answer; t
 sends the same headers, so a create's ``Idempotency-Key`` is the same on each.
 """
 
-import asyncio
-import time
+from asyncio import sleep as async_sleep
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from time import sleep
 from typing import Any
 
 import httpx
@@ -69,7 +69,7 @@ def send[T](client: httpx.Client, target: Target, call: Call[T], policy: RetryPo
                 return _answer(response, call)
             response.close()
             delay = wait
-        time.sleep(delay)
+        sleep(delay)
         retry += 1
 
 
@@ -88,7 +88,7 @@ async def send_async[T](
                 return _answer(response, call)
             await response.aclose()
             delay = wait
-        await asyncio.sleep(delay)
+        await async_sleep(delay)
         retry += 1
 
 
