@@ -134,6 +134,7 @@ def test_create_reuses_its_idempotency_key_across_retries(sleeps: list[float]) -
     assert len(recorder.requests) == 3
     assert len(keys) == 1
     assert len(keys.pop()) == 36  # a uuid4
+    assert len({request.headers["X-Request-ID"] for request in recorder.requests}) == 1
 
 
 def test_create_sends_the_callers_idempotency_key(sleeps: list[float]) -> None:
@@ -196,6 +197,7 @@ def test_connection_errors_are_retried_then_raised_typed(sleeps: list[float]) ->
     with pytest.raises(SeedanceConnectionError) as caught:
         make_client(recorder).get_limits()
     assert not isinstance(caught.value, SeedanceTimeoutError)
+    assert caught.value.request_id == recorder.requests[0].headers["X-Request-ID"]
     assert caught.value.status is None
     assert len(recorder.requests) == 3
 

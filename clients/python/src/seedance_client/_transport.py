@@ -2,7 +2,8 @@
 
 A ``Call`` says what to send, how safe a repeat is and how to read the answer; the two
 ``send`` functions are the only places that touch the network. Every attempt of one call
-sends the same headers, so a create's ``Idempotency-Key`` is the same on each.
+sends the same headers: a create's ``Idempotency-Key``, and an ``X-Request-ID`` the server
+logs and echoes, so support can find each attempt, even one that never got an answer.
 """
 
 from asyncio import sleep as async_sleep
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from time import sleep
 from typing import Any
+from uuid import uuid4
 
 import httpx
 
@@ -35,6 +37,7 @@ class Call[T]:
     params: Params = ()
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    request_id: str = field(default_factory=lambda: f"sdk-{uuid4().hex}")
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class Target:
             self.api_url + call.path,
             params=list(call.params) or None,
             json=call.json,
-            headers={**self.headers, **call.headers},
+            headers={**self.headers, "X-Request-ID": call.request_id, **call.headers},
             timeout=self.timeout if self.timeout is not None else httpx.USE_CLIENT_DEFAULT,
         )
 
@@ -117,11 +120,13 @@ def _delay_after_exception(
 
 def _answer[T](response: httpx.Response, call: Call[T]) -> T:
     if not response.is_success:
-        raise error_from_response(response)
+        raise error_from_response(response, request_id=call.request_id)
     return call.parse(response)
 
 
-def error_from_response(response: httpx.Response) -> errors.SeedanceError:
+def error_from_response(
+    response: httpx.Response, *, request_id: str | None = None
+) -> errors.SeedanceError:
     """The typed error for an answer that is not a 2xx, from the API's error envelope."""
     detail = _error_detail(response)
     status = response.status_code
@@ -131,7 +136,7 @@ def error_from_response(response: httpx.Response) -> errors.SeedanceError:
         "status": status,
         "code": detail.get("code"),
         "fields": fields if isinstance(fields, dict) else None,
-        "request_id": response.headers.get("X-Request-ID"),
+        "request_id": response.headers.get("X-Request-ID", request_id),
         "response": response,
     }
     error_class = errors.error_class_for(status)
@@ -154,9 +159,5 @@ def _error_detail(response: httpx.Response) -> dict[str, Any]:
 def _transport_error(exc: httpx.TransportError, call: Call[Any]) -> errors.SeedanceError:
     where = f"{call.method} {call.path}"
     if isinstance(exc, httpx.TimeoutException):
-        return errors.SeedanceTimeoutError(f"{where} timed out: {exc}")
-    return errors.SeedanceConnectionError(f"{where} failed: {exc!r}")
-
-
-def json_body(response: httpx.Response) -> Any:
-    return response.json()
+        return errors.SeedanceTimeoutError(f"{where} timed out: {exc}", request_id=call.request_id)
+    return errors.SeedanceConnectionError(f"{where} failed: {exc!r}", request_id=call.request_id)
