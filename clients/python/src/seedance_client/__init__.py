@@ -1,11 +1,8 @@
 """Typed client for the Seedance for tenants REST API v1 (sync and async, on httpx)."""
 
-from seedance_client.client import (
-    OPERATIONS,
-    AsyncSeedanceClient,
-    SeedanceClient,
-    __version__,
-)
+from seedance_client._base import OPERATIONS, __version__
+from seedance_client.async_client import AsyncSeedanceClient
+from seedance_client.client import SeedanceClient
 from seedance_client.errors import (
     AuthenticationError,
     ConflictError,
