@@ -49,3 +49,14 @@ def test_an_old_timestamp_is_refused() -> None:
 def test_missing_headers_are_refused() -> None:
     with pytest.raises(WebhookVerificationError):
         verify_webhook(BODY, {}, SECRET)
+
+
+def test_a_malformed_signature_header_is_refused() -> None:
+    headers = {**signed(), "Webhook-Signature": "v1-no-comma"}
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(BODY, headers, SECRET)
+
+
+def test_a_malformed_secret_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match="Not a webhook secret"):
+        verify_webhook(BODY, signed(), "whsec_%%%")
