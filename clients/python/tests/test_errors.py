@@ -107,3 +107,9 @@ def test_injected_http_client_is_left_open() -> None:
         client.delete_webhook_endpoint("e1")
     assert not http.is_closed
     http.close()
+
+
+def test_the_api_key_never_shows_in_a_repr() -> None:
+    client = SeedanceClient("sdk_secret_value", base_url="http://api.test")
+    assert "sdk_secret_value" not in repr(vars(client))
+    client.close()

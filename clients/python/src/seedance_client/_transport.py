@@ -45,7 +45,8 @@ class Target:
     """Where and as whom every call goes: the API's root URL, the key, an optional timeout."""
 
     api_url: str
-    headers: Mapping[str, str]
+    #: Out of the repr: it carries the API key, and reprs end up in logs and tracebacks.
+    headers: Mapping[str, str] = field(repr=False)
     timeout: httpx.Timeout | None = None
 
     def request(self, client: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
