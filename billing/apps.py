@@ -41,6 +41,10 @@ class BillingConfig(AppConfig):
         tenant_created.connect(on_tenant_created, dispatch_uid="billing.on_tenant_created")
         post_save.connect(on_price_saved, sender=Price, dispatch_uid="billing.on_price_saved")
         _extend_portal()
+        from billing.selectors import run_charges
+        from seedance.charges import register_charge_reader
+
+        register_charge_reader("billing", run_charges)
         from billing.metrics import register_collectors
 
         register_collectors()

@@ -1,6 +1,6 @@
 """Reads of the ledger for the API and the portal: every one takes ``tenant=`` (keyword only)."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,6 +24,7 @@ from billing.models import (
 from billing.naming import metered_price_label
 from billing.periods import period_of
 from billing.pricing import invoice_line_cents, prices_in_effect
+from seedance.charges import Charge, ChargeState
 from seedance.models import Tenant
 from seedance.run_input import RESOLUTIONS
 
@@ -305,3 +306,37 @@ def payment_method_status(*, billing: TenantBilling | None, tenant: Tenant) -> P
     return PaymentMethodStatus(
         required=required, has_card=has_card, allowance=payment_method_allowance(), used=used
     )
+
+
+def run_charges(run_ids: Collection[UUID]) -> dict[UUID, Charge]:
+    """seedance's charge reader (``seedance.charges``): each run's money in two reads.
+
+    ``billed`` only once reconciliation saw Stripe count the meter event: an accepted
+    event may still be refused later ("A 200 is not billing").
+    """
+    records = {row.run_id: row for row in UsageRecord.objects.filter(run_id__in=run_ids)}
+    charges: dict[UUID, Charge] = {}
+    for reservation in RunCharge.objects.filter(run_id__in=run_ids):
+        record = records.get(reservation.run_id)
+        charges[reservation.run_id] = _charge(reservation, record)
+    return charges
+
+
+def _charge(reservation: RunCharge, record: UsageRecord | None) -> Charge:
+    def charge(state: ChargeState, amount: Decimal, record: UsageRecord | None = None) -> Charge:
+        return Charge(
+            state=state,
+            amount=amount,
+            currency=CURRENCY,
+            unit_price=reservation.unit_price,
+            seconds=record.seconds if record else None,
+            meter_event_identifier=record.identifier if record else None,
+        )
+
+    if record is None:
+        if reservation.state == RunCharge.State.RESERVED:
+            return charge("estimate", reservation.amount)
+        return charge("not_billed", Decimal(0))
+    if record.push_state == UsageRecord.PushState.VOIDED:
+        return charge("not_billed", Decimal(0), record)
+    return charge("billed" if record.counted_at is not None else "pending", record.amount, record)

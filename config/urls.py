@@ -18,6 +18,8 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("seedance.api.urls")),
+    # Runflow's API, for apps switching from Runflow (README, "Switch from Runflow").
+    path("v1/", include("seedance.compat.urls")),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline one.
     path(

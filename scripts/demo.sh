@@ -126,6 +126,9 @@ cat <<TXT
 
   Follow it:  curl -sS -H "Authorization: Bearer $KEY" http://127.0.0.1:$WEB_PORT/api/v1/runs/<id>
   Usage:      curl -sS -H "Authorization: Bearer $KEY" http://127.0.0.1:$WEB_PORT/api/v1/usage
+  As Runflow: base URL http://127.0.0.1:$WEB_PORT for Runflow's SDK, same key (README, "Switch from Runflow"):
+              curl -sS -X POST http://127.0.0.1:$WEB_PORT/v1/models/bytedance/seedance/2.0/fast/text-to-video/runs \\
+                -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d '{"input": {"prompt": "A kite"}}'
   Stripe:     curl -sS http://127.0.0.1:$STRIPE_FAKE_PORT/_fake/meter_events   (what was sent)
   Reconcile:  .venv/bin/python manage.py billing_reconcile   (the ledger against Stripe's numbers)
 

@@ -10,6 +10,7 @@ class SeedanceConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from seedance import checks  # noqa: F401  (registers the system checks)
+        from seedance.compat import callbacks
         from seedance.doctor.registry import register_section
         from seedance.doctor.runflow import runflow_section
         from seedance.doctor.runs import runs_section
@@ -54,3 +55,12 @@ class SeedanceConfig(AppConfig):
             events.on_run_undeliverable, dispatch_uid="seedance.webhooks.undeliverable"
         )
         run_moderated.connect(events.on_run_moderated, dispatch_uid="seedance.webhooks.moderated")
+        # Runflow-style callbacks owed to a run's callback_url, likewise.
+        run_finished.connect(callbacks.on_run_finished, dispatch_uid="seedance.compat.finished")
+        run_delivered.connect(
+            callbacks.on_run_delivery_settled, dispatch_uid="seedance.compat.delivered"
+        )
+        run_undeliverable.connect(
+            callbacks.on_run_delivery_settled, dispatch_uid="seedance.compat.undeliverable"
+        )
+        run_moderated.connect(callbacks.on_run_moderated, dispatch_uid="seedance.compat.moderated")

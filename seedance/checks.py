@@ -2,11 +2,12 @@
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.http.request import validate_host
 from django.utils.module_loading import import_string
 
 from seedance.conf import setting
@@ -43,7 +44,35 @@ def check_runflow(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
         )
     if urlsplit(str(setting("PUBLIC_BASE_URL"))).scheme not in ("http", "https"):
         errors.append(Error("PUBLIC_BASE_URL must be an http(s) URL.", id="seedance.E004"))
+    if _serves(str(setting("RUNFLOW_BASE_URL"))):
+        errors.append(
+            Error(
+                "RUNFLOW_BASE_URL points at this deployment's own Runflow-compatible API: "
+                "every run would be submitted to ourselves, forever.",
+                hint="Set it to Runflow (https://api.runflow.io/v1) or the sandbox.",
+                id="seedance.E014",
+            )
+        )
     return errors
+
+
+def _serves(url: str) -> bool:
+    """Whether ``url`` is this deployment: PUBLIC_BASE_URL's host and port, or a host the
+    web server answers (ALLOWED_HOSTS, its ``*`` aside) that is not a loopback one."""
+    theirs, ours = urlsplit(url), urlsplit(str(setting("PUBLIC_BASE_URL")))
+    if theirs.hostname is None:
+        return False
+    if (theirs.hostname, _port(theirs)) == (ours.hostname, _port(ours)):
+        return True
+    allowed = [host for host in settings.ALLOWED_HOSTS if host != "*"]
+    return theirs.hostname not in LOOPBACK_HOSTS and validate_host(theirs.hostname, allowed)
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return None
 
 
 @register()

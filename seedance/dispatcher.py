@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from seedance import queue
+from seedance.compat.callbacks import callbacks_claim_due
 from seedance.conf import setting
 from seedance.models import Run
 from seedance.services.callbacks import run_book_recheck
@@ -55,6 +56,14 @@ def due_webhook_deliveries(now: datetime) -> int:
     return len(claimed)
 
 
+def due_callbacks(now: datetime) -> int:
+    """Runflow-style callbacks due to tenants' callback URLs, each claimed by a lease."""
+    claimed = callbacks_claim_due(now)
+    for callback_id, lease in claimed:
+        queue.enqueue_callback(callback_id, lease)
+    return len(claimed)
+
+
 def due_status_sweep(now: datetime) -> int:
     """A sweep of Runflow's in-progress runs, once per ``STATUS_SWEEP_SECONDS``."""
     if not status_sweep_book(now):
@@ -63,7 +72,7 @@ def due_status_sweep(now: datetime) -> int:
     return 1
 
 
-DUE_WORK: list[DueWork] = [due_rechecks, due_webhook_deliveries, due_status_sweep]
+DUE_WORK: list[DueWork] = [due_rechecks, due_webhook_deliveries, due_callbacks, due_status_sweep]
 
 
 def dispatch_once(now: datetime | None = None) -> int:

@@ -20,6 +20,7 @@ COPY_OUTPUTS = "seedance.tasks.copy_outputs"
 PURGE_OUTPUTS = "seedance.tasks.purge_outputs"
 REFRESH_RUN = "seedance.tasks.refresh_run"
 DELIVER_WEBHOOK = "seedance.tasks.deliver_webhook"
+SEND_CALLBACK = "seedance.tasks.send_callback"
 PURGE_WEBHOOK_LOG = "seedance.tasks.purge_webhook_log"
 SWEEP_STATUSES = "seedance.tasks.sweep_statuses"
 TASK_PATHS = (
@@ -29,6 +30,7 @@ TASK_PATHS = (
     PURGE_OUTPUTS,
     REFRESH_RUN,
     DELIVER_WEBHOOK,
+    SEND_CALLBACK,
     PURGE_WEBHOOK_LOG,
     SWEEP_STATUSES,
 )
@@ -88,6 +90,17 @@ def enqueue_webhook_delivery(delivery_id: int, lease: datetime) -> None:
         lease.isoformat(),
         task_name=f"webhook-{delivery_id}",
         group="seedance.webhooks",
+    )
+
+
+def enqueue_callback(callback_id: int, lease: datetime) -> None:
+    """One attempt of a run's Runflow-style callback, valid only while ``lease`` holds."""
+    async_task(
+        SEND_CALLBACK,
+        callback_id,
+        lease.isoformat(),
+        task_name=f"callback-{callback_id}",
+        group="seedance.callbacks",
     )
 
 

@@ -8,7 +8,7 @@ per field so a caller can fix them all at once.
 import json
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from seedance.conf import setting
@@ -43,9 +43,15 @@ class RunInput:
     seed: int | None = None
     end_user_id: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Only the Runflow-compatible surface takes these (``seedance.compat.requests``).
+    client_ref: str = ""
+    callback_url: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in FIELDS}
+        """The run's stored fields; the compatible surface's two only when given, so an
+        Idempotency-Key's digest of an /api/v1 body is what it always was."""
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        return {name: value for name, value in values.items() if name in FIELDS or value}
 
 
 def parse_run_input(data: Any) -> RunInput:

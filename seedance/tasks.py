@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from seedance import outputs
+from seedance.compat import callbacks as compat_callbacks
 from seedance.services import callbacks, reconcile, status_sweep, submission
 from seedance.webhooks import delivery, retention
 
@@ -29,6 +30,10 @@ def refresh_run(run_id: str) -> bool:
 
 def deliver_webhook(delivery_id: int, lease: str) -> str:
     return delivery.delivery_attempt(delivery_id, datetime.fromisoformat(lease))
+
+
+def send_callback(callback_id: int, lease: str) -> str:
+    return compat_callbacks.callback_attempt(callback_id, datetime.fromisoformat(lease))
 
 
 def purge_webhook_log() -> int:

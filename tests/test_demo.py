@@ -27,6 +27,7 @@ from tests.processes import (
     wait_for_line,
 )
 from tests.seedance.accounts.servers import Server
+from tests.seedance.compat.runflow_sdk import RunflowSdk
 from tests.seedance.webhooks.conftest import ReceiverServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -314,3 +315,19 @@ def test_make_demo_stops_every_process_within_ten_seconds_of_sigterm_and_a_resta
         assert api_key(banner.read_text()) == api_key((tmp_path / "banner-again.txt").read_text())
     finally:
         terminate_and_time(again, descendants(again.pid))
+
+
+def test_printed_runflow_curl_makes_a_run_runflows_sdk_follows_to_succeeded(demo: Demo) -> None:
+    block = demo.banner.split("As Runflow:", 1)[1].split("Stripe:", 1)[0]
+    curl = block[block.index("curl ") :].strip()
+    key = re.search(r"API key:\s+(\S+)", demo.banner)
+    base = re.search(r"As Runflow: base URL (\S+)", demo.banner)
+    assert key, demo.banner
+    assert base, demo.banner
+    created = json.loads(
+        subprocess.run(["bash", "-c", curl], capture_output=True, text=True, check=True).stdout
+    )
+    assert created["status_code"] == "queued", created
+    run = RunflowSdk(base_url=base.group(1), api_key=key.group(1)).wait(created["id"], timeout=60)
+    assert run["status_code"] == "succeeded", run
+    assert httpx.get(run["output"]["outputs"][0]["url"]).raise_for_status().content

@@ -31,7 +31,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing.models import EndUserLimit, TenantBilling
+from seedance.compat.callback_secrets import callback_secret_create
 from seedance.models import (
+    CallbackSecret,
     Membership,
     Run,
     Tenant,
@@ -64,8 +66,8 @@ MOVING_KINDS = 8
 #: Pattern name (with what the request is) -> the SQL queries it makes, with one row or
 #: a full page of rows alike.
 EXPECTED_QUERIES: dict[str, int] = {
-    "api:runs GET": 3,
-    "api:run-detail GET": 3,
+    "api:runs GET": 5,
+    "api:run-detail GET": 5,
     "api:webhook-endpoints GET": 2,
     "api:webhook-endpoint-detail GET": 2,
     "api:webhook-endpoint-deliveries GET": 4,
@@ -97,13 +99,19 @@ EXPECTED_QUERIES: dict[str, int] = {
     "billing_portal:run-cost": 6,
     "billing_portal:caps": 6,
     "billing_portal:billing": 5,
-    "api:run-cancel POST": 4,
-    "api:runs POST": 7,
+    "api:run-cancel POST": 6,
+    "api:runs POST": 9,
     "api:webhook-endpoints POST": 5,
     "api:webhook-endpoint-detail PATCH": 5,
     "api:webhook-endpoint-rotate-secret POST": 8,
     "api:webhook-endpoint-test POST": 5,
     "api:webhook-delivery-redeliver POST": 8,
+    "runflow_compat:runs GET": 5,
+    "runflow_compat:run-detail GET": 5,
+    "runflow_compat:callback-secrets GET": 2,
+    "runflow_compat:model-runs POST": 9,
+    "runflow_compat:callback-secrets POST": 6,
+    "runflow_compat:callback-secret-detail DELETE": 5,
 }
 
 
@@ -138,6 +146,7 @@ def populate(rows: int) -> World:
         elsewhere = Tenant.objects.create(slug=f"elsewhere-{index}", name=f"Elsewhere {index}")
         Membership.objects.create(user=admin, tenant=elsewhere, role=Membership.Role.MEMBER)
     for index in range(rows):
+        callback_secret_create(tenant=tenant, actor=SYSTEM)
         invitation_create(
             tenant=tenant, email=f"guest{index}@example.com", role="member", actor=SYSTEM
         )
@@ -263,6 +272,18 @@ def _cancel(world: World) -> Any:
     return world.api.post(reverse("api:run-cancel", args=[queued.pk]))
 
 
+def _runflow_create(world: World) -> Any:
+    body = {"input": {"prompt": "a kite", "duration": "5"}, "client_ref": "kite-1"}
+    return world.api.post(reverse("runflow_compat:model-runs"), body, format="json")
+
+
+def _callback_secret_revoke(world: World) -> Any:
+    """The tenant's active secret, revoked (a repeat answers it as it is)."""
+    secret = CallbackSecret.objects.for_tenant(world.tenant).order_by("-created_at").first()
+    assert secret is not None
+    return world.api.delete(reverse("runflow_compat:callback-secret-detail", args=[secret.pk]))
+
+
 #: What each row of the table requests. Writes come last: they add rows the reads count.
 REQUESTS: dict[str, Request] = {
     "api:runs GET": _get("api", "api:runs", limit=FULL_PAGE),
@@ -317,6 +338,12 @@ REQUESTS: dict[str, Request] = {
     "api:webhook-delivery-redeliver POST": _post(
         "api", "api:webhook-delivery-redeliver", _delivery_id
     ),
+    "runflow_compat:runs GET": _get("api", "runflow_compat:runs", limit=FULL_PAGE),
+    "runflow_compat:run-detail GET": _get("api", "runflow_compat:run-detail", _run_id),
+    "runflow_compat:callback-secrets GET": _get("api", "runflow_compat:callback-secrets"),
+    "runflow_compat:model-runs POST": _runflow_create,
+    "runflow_compat:callback-secrets POST": _post("api", "runflow_compat:callback-secrets"),
+    "runflow_compat:callback-secret-detail DELETE": _callback_secret_revoke,
 }
 
 #: Named URLs outside the table, and why: each is a form's POST answered by a redirect
@@ -343,11 +370,17 @@ NOT_PINNED = {
     "billing_portal:checkout": "a redirect to Stripe Checkout",
     "billing_portal:checkout-done": "reads the Checkout session from Stripe",
     "billing_portal:customer-portal": "a redirect to Stripe's customer portal",
+    "runflow_compat:health": "a liveness answer, no query",
+    "runflow_compat:other-model-runs": "a 404 for every model but ours",
 }
 
 
 def _results(response: Any) -> int:
     return len(response.json()["results"])
+
+
+def _items(response: Any) -> int:
+    return len(response.json()["items"])
 
 
 def _count(pattern: str) -> Callable[[Any], int]:
@@ -361,6 +394,7 @@ ROWS_SHOWN: dict[str, Callable[[Any], int]] = {
     "api:runs GET": _results,
     "api:webhook-endpoints GET": _results,
     "api:webhook-endpoint-deliveries GET": _results,
+    "runflow_compat:runs GET": _items,
     "billing_api:usage GET by end user": lambda response: len(response.json()["groups"]),
     "portal:run-list": _count('data-run-id="'),
     "portal:run-rows": _count('data-run-id="'),

@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import URLPattern, URLResolver, get_resolver
 
 #: The namespaces of the API and of the portal's pages: what a tenant reaches.
-TENANT_NAMESPACES = ("api", "billing_api", "portal", "billing_portal")
+TENANT_NAMESPACES = ("api", "billing_api", "runflow_compat", "portal", "billing_portal")
 
 
 @dataclass(frozen=True)

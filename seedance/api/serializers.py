@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from seedance.charges import Charge, charges_of
 from seedance.conf import setting
 from seedance.models import Run
 from seedance.moderation import run_billable
@@ -86,6 +87,31 @@ class FailureSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
+class ChargeSerializer(serializers.Serializer[Any]):
+    state = serializers.ChoiceField(
+        choices=["estimate", "pending", "billed", "not_billed"],
+        help_text=(
+            "`estimate`: in flight, at most `amount`; `pending`: owed, not yet counted on "
+            "the invoice; `billed`: on the invoice; `not_billed`: nothing is owed."
+        ),
+    )
+    amount = serializers.DecimalField(max_digits=12, decimal_places=6)
+    currency = serializers.CharField()
+    unit_price = serializers.DecimalField(
+        max_digits=10, decimal_places=6, help_text="Per second, frozen when the run was made."
+    )
+    seconds = serializers.IntegerField(allow_null=True, help_text="The seconds billed.")
+    meter_event_identifier = serializers.CharField(
+        allow_null=True, help_text="The Stripe meter event that carries this charge."
+    )
+
+
+def run_context(request: Any, runs: "list[Run] | Run") -> dict[str, Any]:
+    """The serializer's context for ``runs``: their charges read at once, not per run."""
+    listed = runs if isinstance(runs, list) else [runs]
+    return {"request": request, "charges": charges_of([run.pk for run in listed])}
+
+
 WITHHELD: dict[str, str] = {
     Run.Moderation.PENDING: "pending_review",
     Run.Moderation.REJECTED: "rejected",
@@ -112,6 +138,7 @@ class RunSerializer(serializers.ModelSerializer[Run]):
     output = serializers.SerializerMethodField()
     failure = serializers.SerializerMethodField()
     billable = serializers.SerializerMethodField()
+    charge = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
@@ -130,6 +157,7 @@ class RunSerializer(serializers.ModelSerializer[Run]):
             "failure",
             "moderation",
             "billable",
+            "charge",
             "duration_ms",
             "created_at",
             "submitted_at",
@@ -170,6 +198,16 @@ class RunSerializer(serializers.ModelSerializer[Run]):
     @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_billable(self, run: Run) -> bool | None:
         return run_billable(run)
+
+    @extend_schema_field(ChargeSerializer(allow_null=True))
+    def get_charge(self, run: Run) -> dict[str, Any] | None:
+        charges = self.context.get("charges")
+        if charges is None:
+            charges = charges_of([run.pk])
+        charge: Charge | None = charges.get(run.pk)
+        if charge is None:
+            return None
+        return ChargeSerializer(charge.__dict__).data
 
     @extend_schema_field(FailureSerializer(allow_null=True))
     def get_failure(self, run: Run) -> dict[str, str] | None:

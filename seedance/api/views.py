@@ -25,6 +25,7 @@ from seedance.api.serializers import (
     RunCreateInputSerializer,
     RunPageSerializer,
     RunSerializer,
+    run_context,
 )
 from seedance.exceptions import InvalidRunInput
 from seedance.models import Run
@@ -51,17 +52,17 @@ class RunCursorPagination(CursorPagination):
         try:
             return super().paginate_queryset(queryset, request, view)
         except DjangoValidationError as exc:
-            raise _bad_cursor() from exc
+            raise self.bad_cursor() from exc
 
     def decode_cursor(self, request: Request) -> Any:
         """DRF's decoding skips what is not base64, so ``%%%`` read as the first page."""
         encoded = request.query_params.get(self.cursor_query_param)
         if encoded is not None and not _is_our_cursor(encoded):
-            raise _bad_cursor()
+            raise self.bad_cursor()
         try:
             return super().decode_cursor(request)
         except NotFound as exc:
-            raise _bad_cursor() from exc
+            raise self.bad_cursor() from exc
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get("limit")
@@ -75,6 +76,11 @@ class RunCursorPagination(CursorPagination):
             raise ValidationError({"limit": [f"An integer from 1 to {self.max_page_size}."]})
         return limit
 
+    def bad_cursor(self) -> ValidationError:
+        return ValidationError(
+            {self.cursor_query_param: ["Invalid cursor: use a page's next or previous link."]}
+        )
+
 
 #: What DRF's encode_cursor writes: offset, reverse, position.
 CURSOR_TOKENS = frozenset({"o", "r", "p"})
@@ -87,10 +93,6 @@ def _is_our_cursor(encoded: str) -> bool:
     except (UnicodeError, ValueError):
         return False
     return bool(tokens) and set(tokens) <= CURSOR_TOKENS
-
-
-def _bad_cursor() -> ValidationError:
-    return ValidationError({"cursor": ["Invalid cursor: use a page's next or previous link."]})
 
 
 class RunCollectionApi(ApiView):
@@ -156,7 +158,7 @@ class RunCollectionApi(ApiView):
         run_input = parse_run_input(request.data)
         tenant = tenant_of(request)
         run, created = run_create(
-            tenant=tenant, run_input=run_input, idempotency_key=_idempotency_key(request)
+            tenant=tenant, run_input=run_input, idempotency_key=idempotency_key(request)
         )
         # A run just made is answered as inserted; a replay is read as any run is.
         run = (
@@ -165,7 +167,8 @@ class RunCollectionApi(ApiView):
             else selectors.run_get(tenant=tenant, run_id=run.pk)
         )
         response = Response(
-            RunSerializer(run, context={"request": request}).data, status=status.HTTP_201_CREATED
+            RunSerializer(run, context=run_context(request, run)).data,
+            status=status.HTTP_201_CREATED,
         )
         if not created:
             response["Idempotent-Replayed"] = "true"
@@ -213,7 +216,7 @@ class RunCollectionApi(ApiView):
         paginator = RunCursorPagination()
         page: list[Run] | None = paginator.paginate_queryset(runs.qs, request, view=self)
         return paginator.get_paginated_response(
-            RunSerializer(page, many=True, context={"request": request}).data
+            RunSerializer(page, many=True, context=run_context(request, page or [])).data
         )
 
 
@@ -228,8 +231,8 @@ class RunDetailApi(ApiView):
         responses={200: RunSerializer},
     )
     def get(self, request: Request, run_id: str) -> Response:
-        run = selectors.run_get(tenant=tenant_of(request), run_id=_uuid_or_404(run_id))
-        return Response(RunSerializer(run, context={"request": request}).data)
+        run = selectors.run_get(tenant=tenant_of(request), run_id=uuid_or_404(run_id))
+        return Response(RunSerializer(run, context=run_context(request, run)).data)
 
 
 class RunCancelApi(ApiView):
@@ -251,12 +254,12 @@ class RunCancelApi(ApiView):
     )
     def post(self, request: Request, run_id: str) -> Response:
         tenant = tenant_of(request)
-        run = run_cancel(tenant=tenant, run_id=_uuid_or_404(run_id))
+        run = run_cancel(tenant=tenant, run_id=uuid_or_404(run_id))
         run = selectors.run_get(tenant=tenant, run_id=run.pk)
-        return Response(RunSerializer(run, context={"request": request}).data)
+        return Response(RunSerializer(run, context=run_context(request, run)).data)
 
 
-def _idempotency_key(request: Request) -> str | None:
+def idempotency_key(request: Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return None
@@ -267,7 +270,7 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-def _uuid_or_404(value: Any) -> UUID:
+def uuid_or_404(value: Any) -> UUID:
     try:
         return UUID(str(value))
     except ValueError as exc:

@@ -1,4 +1,5 @@
-"""The tenant webhooks section: endpoints disabled, deliveries failing, a stalled backlog.
+"""The tenant webhooks section: endpoints disabled, deliveries failing, a stalled backlog;
+and the same for the Runflow-style callbacks of the compatible surface.
 
 Failing and disabled are the tenant's receivers (warnings); due deliveries nobody sent
 mean ``manage.py dispatcher`` is not running (a problem).
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef
 
 from seedance.doctor.findings import Context, Finding, Section, Severity, admin_page, ok, shown
-from seedance.models import WebhookDelivery, WebhookEndpoint
+from seedance.models import CallbackDelivery, WebhookDelivery, WebhookEndpoint
 
 PENDING = WebhookDelivery.State.PENDING
 #: The dispatcher wakes every second and a lost task's lease runs out within a minute:
@@ -102,6 +103,45 @@ def _stalled(now: datetime) -> Iterator[Finding]:
     )
 
 
+def _callbacks(now: datetime) -> Iterator[Finding]:
+    """Runflow-style callbacks: failing is the tenant's receiver, overdue is ours."""
+    callbacks = CallbackDelivery.objects.select_related("tenant")
+    overdue = callbacks.filter(
+        state=CallbackDelivery.State.PENDING,
+        next_attempt_at__lt=now - DISPATCHER_GRACE,
+        tenant__suspended_at__isnull=True,
+    )
+    if overdue_ids := list(overdue.values_list("run_id", flat=True)[:200]):
+        yield Finding(
+            "webhooks.callbacks_stalled",
+            Severity.PROBLEM,
+            f"{overdue.count()} run callback(s) due for minutes and never sent.",
+            todo="Start the dispatcher (`manage.py dispatcher`) and a qcluster worker.",
+            count=overdue.count(),
+            items=shown([str(run_id) for run_id in overdue_ids]),
+        )
+    failing = callbacks.filter(state=CallbackDelivery.State.PENDING, attempts__gt=0)
+    given_up = callbacks.filter(state=CallbackDelivery.State.FAILED)
+    counts = {"retrying": failing.count(), "failed": given_up.count()}
+    if not any(counts.values()):
+        yield ok("webhooks.callbacks", "No run callback is failing.")
+        return
+    tenants = sorted({c.tenant.slug for c in (*failing[:200], *given_up.order_by("-id")[:200])})
+    yield Finding(
+        "webhooks.callbacks",
+        Severity.WARNING,
+        f"{counts['retrying']} run callback(s) retrying after a failed attempt, "
+        f"{counts['failed']} given up.",
+        todo=(
+            "The tenants' callback_url receivers answer errors (last_status, last_error on "
+            "each CallbackDelivery row); their apps can still read each run with GET /v1/runs."
+        ),
+        count=sum(counts.values()),
+        items=shown(tenants),
+        details=counts,
+    )
+
+
 def webhooks_section(context: Context) -> Section:
-    findings = (*_disabled(), *_failing(), *_stalled(context.now))
+    findings = (*_disabled(), *_failing(), *_stalled(context.now), *_callbacks(context.now))
     return Section(name="webhooks", title="Tenant webhooks", findings=findings)

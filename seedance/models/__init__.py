@@ -1,6 +1,7 @@
 """Tenants, their people and keys, and the runs they make: one module per part."""
 
 from seedance.models.audit import AuditEntry
+from seedance.models.compat import CallbackDelivery, CallbackSecret
 from seedance.models.discrepancies import RunDiscrepancy
 from seedance.models.inbound import InboundDelivery, RejectedDelivery, RejectedDeliveryCount
 from seedance.models.ratelimit import RateCounter
@@ -13,6 +14,8 @@ __all__ = [
     "INVITATION_OPEN",
     "ApiKey",
     "AuditEntry",
+    "CallbackDelivery",
+    "CallbackSecret",
     "IdempotencyKey",
     "InboundDelivery",
     "Invitation",

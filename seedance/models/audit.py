@@ -45,6 +45,8 @@ class AuditEntry(models.Model):
         WEBHOOK_ENDPOINT_CHANGED = "webhook_endpoint.changed", "Webhook endpoint changed"
         WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint deleted"
         WEBHOOK_SECRET_ROTATED = "webhook_endpoint.rotated", "Webhook signing secret rotated"
+        CALLBACK_SECRET_CREATED = "callback_secret.created", "Callback signing secret created"
+        CALLBACK_SECRET_REVOKED = "callback_secret.revoked", "Callback signing secret revoked"
         VIDEO_DELETED = "video.deleted", "Video deleted"
         SHARE_LINK_CREATED = "share_link.created", "Share link created"
         SHARE_LINK_REVOKED = "share_link.revoked", "Share link revoked"

@@ -54,6 +54,11 @@ class Run(models.Model):
     generate_audio = models.BooleanField(default=True)
     seed = models.BigIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    #: The tenant app's own reference (Runflow's ``client_ref``): stored and filterable,
+    #: never deduplicating; ``Idempotency-Key`` is what makes a retry safe.
+    client_ref = models.CharField(max_length=255, blank=True, default="")
+    #: Where a Runflow-style callback goes once the run is final (``seedance.compat``).
+    callback_url = models.URLField(max_length=2000, blank=True, default="")
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     provider_run_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -108,6 +113,9 @@ class Run(models.Model):
             models.Index(fields=["tenant", "-created_at", "-id"], name="run_tenant_created"),
             models.Index(fields=["tenant", "end_user_id", "-created_at"], name="run_tenant_user"),
             models.Index(fields=["tenant", "created_by", "-created_at"], name="run_tenant_creator"),
+            models.Index(
+                fields=["tenant", "client_ref"], condition=~Q(client_ref=""), name="run_client_ref"
+            ),
             models.Index(fields=["created_at"], condition=Q(moderation="pending"), name="run_held"),
             models.Index(
                 fields=["next_delivery_at"],

@@ -149,23 +149,23 @@ def _send(delivery: WebhookDelivery, now: datetime) -> Answer:
         with guarded_stream(
             "POST", endpoint.url, timeout=total / 3, headers=headers, content=body.encode()
         ) as response:
-            text = _capped_body(response, deadline=started + total)
+            text = capped_body(response, deadline=started + total)
             return Answer(
                 status=response.status_code,
                 body=text,
                 retry_after=retry_after_seconds(response.headers.get("retry-after"), now=now),
-                latency_ms=_elapsed_ms(started),
+                latency_ms=elapsed_ms(started),
             )
     except OutboundRefused as exc:
         return Answer(
-            status=exc.status, error=exc.message[:ERROR_CHARS], latency_ms=_elapsed_ms(started)
+            status=exc.status, error=exc.message[:ERROR_CHARS], latency_ms=elapsed_ms(started)
         )
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:ERROR_CHARS]
-        return Answer(error=error, latency_ms=_elapsed_ms(started))
+        return Answer(error=error, latency_ms=elapsed_ms(started))
 
 
-def _capped_body(response: httpx.Response, *, deadline: float) -> str:
+def capped_body(response: httpx.Response, *, deadline: float) -> str:
     cap = int(setting("WEBHOOK_RESPONSE_BODY_BYTES"))
     kept = b""
     for chunk in response.iter_bytes():
@@ -175,7 +175,7 @@ def _capped_body(response: httpx.Response, *, deadline: float) -> str:
     return kept[:cap].decode("utf-8", errors="replace")
 
 
-def _elapsed_ms(started: float) -> int:
+def elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 

@@ -228,11 +228,12 @@ def _post_only(pattern: URLPattern) -> bool:
 
 def url_names_to_sweep() -> set[str]:
     """Every named URL a browser may GET, outside the admin (swept from its registry) and
-    the JSON API: form targets that answer only POST are not pages."""
+    the JSON APIs (ours and the Runflow-compatible one): form targets that answer only POST
+    are not pages."""
     return {
         name
         for route, name, pattern in _patterns(get_resolver())
-        if not route.startswith(("admin/", "api/v1/")) and not _post_only(pattern)
+        if not route.startswith(("admin/", "api/v1/", "v1/")) and not _post_only(pattern)
     }
 
 

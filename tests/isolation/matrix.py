@@ -20,7 +20,7 @@ from tests.urlwalk import TENANT_NAMESPACES, NamedUrl, named_urls
 #: The tenant namespaces, and the other namespaces of config/urls.py (whose URLs are all public).
 NAMESPACES = (*TENANT_NAMESPACES, "seedance", "billing", "accounts")
 #: Namespaces answered with an API key; the others with a signed-in member's session.
-API_NAMESPACES = ("api", "billing_api")
+API_NAMESPACES = ("api", "billing_api", "runflow_compat")
 
 #: A URL kwarg -> the ids of A's objects it names (the first is the one a mixed case uses).
 KWARG_IDS: dict[str, Callable[[TenantWorld], list[Any]]] = {
@@ -32,6 +32,7 @@ KWARG_IDS: dict[str, Callable[[TenantWorld], list[Any]]] = {
     "invitation_id": lambda world: [world.invitation.pk],
     "link_id": lambda world: [world.share_link.pk],
     "limit_id": lambda world: [world.limit.pk],
+    "secret_id": lambda world: [world.callback_secret.pk],
 }
 
 #: Pages that take an object's id in the query string rather than the path:
@@ -49,6 +50,9 @@ NO_OBJECT: dict[str, str] = {
     "billing_api:usage": "the key's tenant's usage",
     "billing_api:price-estimate": "the key's tenant's prices",
     "billing_api:limits": "the key's tenant's caps",
+    "runflow_compat:model-runs": "a run for the key's tenant, as Runflow makes one",
+    "runflow_compat:runs": "the key's tenant's runs, in Runflow's shape",
+    "runflow_compat:callback-secrets": "the key's tenant's callback secrets; POST makes one",
     "portal:home": "a redirect to the chosen tenant's runs",
     "portal:run-list": "the chosen tenant's runs",
     "portal:run-rows": "the chosen tenant's runs, as a fragment",
@@ -89,6 +93,11 @@ PUBLIC: dict[str, str] = {
     "billing:stripe-webhook": "Stripe's webhook, signed with Stripe's secret",
     "billing:stripe-thin-events": "Stripe's event destination, signed with Stripe's secret",
     "accounts:delete": "the signed-in person's own account, no tenant's object",
+    "runflow_compat:health": "Runflow's liveness probe: no key, no tenant's data",
+    "runflow_compat:other-model-runs": (
+        "every model but ours is MODEL_NOT_FOUND to every key: the id names no tenant's "
+        "object (test_runflow_surface)"
+    ),
 }
 
 #: What B sends to a write on A's object: a request that would change it if it got through.
@@ -163,7 +172,7 @@ def send(client: Client, method: str, path: str, data: dict[str, Any] | None = N
     """``method`` to ``path``; the API's bodies as JSON, the portal's as a form."""
     data = data or {}
     call = getattr(client, method.lower())
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/v1/")):
         return call(path, data, format="json")
     if method in ("GET", "POST"):
         return call(path, data)

@@ -20,7 +20,7 @@ def test_a_new_url_with_an_unknown_id_or_unlisted_is_refused() -> None:
 
 def test_the_matrix_aims_at_the_api_the_portal_and_billings_pages() -> None:
     namespaces = {url.namespace for url in by_id_urls()}
-    assert namespaces == {"api", "portal", "billing_portal"}
+    assert namespaces == {"api", "runflow_compat", "portal", "billing_portal"}
     assert {url.namespace for url in urls() if url.name in NO_OBJECT} >= {"billing_api"}
 
 

@@ -17,8 +17,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing.models import EndUserLimit, TenantBilling
+from seedance.compat.callback_secrets import callback_secret_create
+from seedance.compat.callbacks import callback_record
 from seedance.models import (
     ApiKey,
+    CallbackSecret,
     Invitation,
     Membership,
     Run,
@@ -59,6 +62,7 @@ class TenantWorld:
     invitation: Invitation
     invitation_token: str
     share_link: ShareLink
+    callback_secret: CallbackSecret
     limit: EndUserLimit
     end_user_id: str
     strings: set[str] = field(default_factory=set)
@@ -117,6 +121,11 @@ def build(word: str) -> TenantWorld:
         "members": make_run(tenant, created_by=member, **runs_of("members")),
         "api": _api_run(issued.secret, idempotency_key(word), runs_of("api")),
     }
+    callback_secret, _ = callback_secret_create(tenant=tenant, actor=SYSTEM)
+    Run.objects.filter(pk=succeeded.pk).update(
+        client_ref=f"{word}-client-ref", callback_url=f"https://hooks.example.com/{word}/cb"
+    )
+    callback_record(Run.objects.get(pk=succeeded.pk))
     endpoint = WebhookEndpoint.objects.create(
         tenant=tenant,
         url=f"https://hooks.example.com/{word}",
@@ -149,6 +158,7 @@ def build(word: str) -> TenantWorld:
         invitation=invited.invitation,
         invitation_token=invited.token,
         share_link=shared.link,
+        callback_secret=callback_secret,
         limit=limit,
         end_user_id=end_user_id,
     )
@@ -213,6 +223,8 @@ def _identifying_strings(world: TenantWorld, share_token: str) -> set[str]:
         world.invitation_token,
         share_token,
         str(world.endpoint.pk),
+        str(world.callback_secret.pk),
+        world.callback_secret.hint,
         str(world.delivery.event_id),
         *(run.prompt for run in world.runs.values()),
         *(str(run.pk) for run in world.runs.values()),

@@ -42,6 +42,7 @@ RUN_FIELDS = {
     "failure",
     "moderation",
     "billable",
+    "charge",
     "duration_ms",
     "created_at",
     "submitted_at",

@@ -174,3 +174,42 @@ def test_a_loopback_port_wildcard_is_refused_without_debug(settings: Any) -> Non
     settings.DEBUG = False
     settings.SEEDANCE = {**settings.SEEDANCE, "OUTBOUND_LOOPBACK_HTTP": ["127.0.0.1:8765"]}
     assert check_loopback_wildcard(None) == []
+
+
+@pytest.mark.parametrize(
+    "runflow_base_url",
+    [
+        "https://seedance.example.com/v1",  # PUBLIC_BASE_URL's host and port
+        "https://api.seedance.example.com/v1",  # a host we serve (ALLOWED_HOSTS)
+        "http://127.0.0.1:8000/v1",  # the demo's own web server
+    ],
+)
+def test_runflow_base_url_pointing_at_our_own_compatible_surface_is_refused(
+    settings: Any, runflow_base_url: str
+) -> None:
+    """Runs submitted to ourselves would be resubmitted to ourselves, forever."""
+    public = (
+        "http://127.0.0.1:8000"
+        if "127.0.0.1" in runflow_base_url
+        else "https://seedance.example.com"
+    )
+    settings.ALLOWED_HOSTS = ["seedance.example.com", ".seedance.example.com", "127.0.0.1"]
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "RUNFLOW_BASE_URL": runflow_base_url,
+        "PUBLIC_BASE_URL": public,
+    }
+    assert "seedance.E014" in ids(check_runflow(None))
+
+
+@pytest.mark.parametrize(
+    "runflow_base_url", ["https://api.runflow.io/v1", "http://127.0.0.1:8765/v1"]
+)
+def test_runflow_or_the_sandbox_beside_us_is_no_loop(settings: Any, runflow_base_url: str) -> None:
+    settings.ALLOWED_HOSTS = ["seedance.example.com", "127.0.0.1", "localhost"]
+    settings.SEEDANCE = {
+        **settings.SEEDANCE,
+        "RUNFLOW_BASE_URL": runflow_base_url,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+    }
+    assert "seedance.E014" not in ids(check_runflow(None))

@@ -218,3 +218,12 @@ def test_createtenant_refuses_a_bad_slug(db: None) -> None:
         createtenant("not a slug!")
     assert not Tenant.objects.exists()
     assert not ApiKey.objects.exists()
+
+
+def test_every_key_is_letters_digits_and_underscores_as_runflows_sdk_requires(
+    tenant: Tenant,
+) -> None:
+    """Runflow's JavaScript SDK refuses a key not matching /^[a-z0-9_]+$/i: an app that
+    switches to us keeps its SDK, so our keys must stay within that alphabet."""
+    keys = [api_key_issue(tenant=tenant, name=f"k{n}", actor=SYSTEM).secret for n in range(50)]
+    assert [key for key in keys if not re.fullmatch(r"[a-z0-9_]+", key, re.IGNORECASE)] == []

@@ -143,6 +143,7 @@ def test_run_schema_lists_the_fields_the_api_returns(schema: dict[str, Any]) -> 
         "failure",
         "moderation",
         "billable",
+        "charge",
         "duration_ms",
         "created_at",
         "submitted_at",

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from seedance.doctor.findings import Context, Section, Severity
 from seedance.doctor.webhooks import webhooks_section
-from seedance.models import Tenant, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from seedance.models import (
+    CallbackDelivery,
+    Tenant,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from tests.factories import make_run
 from tests.seedance.doctor.helpers import finding, trouble
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +89,27 @@ def test_deliveries_paused_with_their_tenant_or_endpoint_are_not_stalled(
     delivery(endpoint(other_tenant), next_attempt_at=long_ago)
     delivery(endpoint(tenant, enabled=False), next_attempt_at=long_ago)
     assert "webhooks.stalled" not in trouble(section())
+
+
+def callback(tenant: Tenant, **fields: object) -> CallbackDelivery:
+    run = make_run(tenant)
+    return CallbackDelivery.objects.create(
+        run=run, tenant=tenant, url="https://hooks.example.com/cb", **fields
+    )
+
+
+def test_a_failing_run_callback_is_a_warning_naming_its_tenant(tenant: Tenant) -> None:
+    callback(tenant, attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=5))
+    callback(tenant, state=CallbackDelivery.State.FAILED, attempts=8)
+    found = finding(section(), "webhooks.callbacks")
+    assert found.severity == Severity.WARNING
+    assert found.details == {"retrying": 1, "failed": 1}
+    assert found.items == ("acme",)
+
+
+def test_a_run_callback_overdue_for_minutes_means_the_dispatcher_is_down(tenant: Tenant) -> None:
+    stalled = callback(tenant, next_attempt_at=timezone.now() - timedelta(minutes=10))
+    callback(tenant, next_attempt_at=timezone.now())  # due now: the next tick sends it
+    found = finding(section(), "webhooks.callbacks_stalled")
+    assert found.severity == Severity.PROBLEM
+    assert found.items == (str(stalled.run_id),)
