@@ -122,6 +122,8 @@ def test_usage_limits_and_estimate_count_a_finished_run(client: SeedanceClient) 
     assert usage.totals.amount > 0
     assert [group.key for group in usage.groups] == [end_user]
     assert usage.from_ < usage.to
+    assert run.charge is not None
+    assert run.charge.amount == usage.totals.amount
     assert client.get_usage_csv(end_user_id=end_user).splitlines()[0]
     limits = client.get_limits(end_user_id=end_user)
     assert limits.month.cap is None

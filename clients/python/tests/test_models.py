@@ -20,6 +20,15 @@ def test_run_parses_times_as_aware_and_nested_objects() -> None:
     assert run.output.seed == 1234
 
 
+def test_a_run_s_charge_is_decimal_and_may_be_absent() -> None:
+    run = Run.from_json(run_json())
+    assert run.charge is not None
+    assert run.charge.amount == Decimal("1.2095")
+    older = run_json()
+    del older["charge"]
+    assert Run.from_json(older).charge is None
+
+
 def test_unknown_fields_are_ignored() -> None:
     run = Run.from_json(run_json(shiny_new_field={"x": 1}))
     assert run.prompt.startswith("A barista")

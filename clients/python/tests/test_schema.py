@@ -23,6 +23,7 @@ MODELS: dict[str, type[Any]] = {
     "RunOutput": models.RunOutput,
     "OutputFile": models.OutputFile,
     "Failure": models.Failure,
+    "Charge": models.Charge,
     "RunPage": models.Page,
     "Usage": models.Usage,
     "UsageTotals": models.UsageTotals,

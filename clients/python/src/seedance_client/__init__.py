@@ -19,6 +19,7 @@ from seedance_client.errors import (
     WebhookVerificationError,
 )
 from seedance_client.models import (
+    Charge,
     EventType,
     Failure,
     Limits,
@@ -45,6 +46,7 @@ __all__ = [
     "OPERATIONS",
     "AsyncSeedanceClient",
     "AuthenticationError",
+    "Charge",
     "ConflictError",
     "EventType",
     "Failure",

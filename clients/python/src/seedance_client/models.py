@@ -85,6 +85,29 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Charge:
+    """What the run costs the tenant; ``state`` says whether it is an estimate or billed."""
+
+    state: str
+    amount: Decimal
+    currency: str
+    unit_price: Decimal
+    seconds: int | None
+    meter_event_identifier: str | None
+
+    @classmethod
+    def from_json(cls, data: Json) -> Self:
+        return cls(
+            state=data["state"],
+            amount=Decimal(data["amount"]),
+            currency=data["currency"],
+            unit_price=Decimal(data["unit_price"]),
+            seconds=data["seconds"],
+            meter_event_identifier=data["meter_event_identifier"],
+        )
+
+
+@dataclass(frozen=True)
 class Run:
     id: str
     status: str
@@ -100,6 +123,7 @@ class Run:
     failure: Failure | None
     moderation: str
     billable: bool | None
+    charge: Charge | None
     duration_ms: int | None
     created_at: datetime
     submitted_at: datetime | None
@@ -118,6 +142,7 @@ class Run:
     @classmethod
     def from_json(cls, data: Json) -> Self:
         output, failure = data["output"], data["failure"]
+        charge = data.get("charge")  # absent from servers older than the charge
         return cls(
             id=data["id"],
             status=data["status"],
@@ -133,6 +158,7 @@ class Run:
             failure=Failure.from_json(failure) if failure is not None else None,
             moderation=data["moderation"],
             billable=data["billable"],
+            charge=Charge.from_json(charge) if charge is not None else None,
             duration_ms=data["duration_ms"],
             created_at=parse_datetime(data["created_at"]),
             submitted_at=_datetime_or_none(data["submitted_at"]),
