@@ -10,20 +10,21 @@ BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/seedance_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ARGS ?=
 
-.PHONY: install demo serve test lint fuzz-api chaos chaos-ci test-sqlite test-postgres bench bench-lost-creates clean
+.PHONY: install demo serve test lint fuzz-api test-client chaos chaos-ci test-sqlite test-postgres bench bench-lost-creates clean
 
 # Settings refuse to load without SECRET_KEY when DEBUG is off: checks, tests and the bench
 # get a throwaway key made for this run (never a key from the repository or the shell).
 THROWAWAY_KEY := $(shell od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
-test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates: export SECRET_KEY_FALLBACKS :=
+test lint fuzz-api test-client test-sqlite test-postgres bench bench-lost-creates: export SECRET_KEY := throwaway-$(THROWAWAY_KEY)
+test lint fuzz-api test-client test-sqlite test-postgres bench bench-lost-creates: export SECRET_KEY_FALLBACKS :=
 THROWAWAY_WEBHOOK_KEY := $(shell head -c 32 /dev/urandom | base64 | tr '+/' '-_')
-test lint fuzz-api test-sqlite test-postgres bench bench-lost-creates: export WEBHOOK_SECRET_KEYS := $(THROWAWAY_WEBHOOK_KEY)
+test lint fuzz-api test-client test-sqlite test-postgres bench bench-lost-creates: export WEBHOOK_SECRET_KEYS := $(THROWAWAY_WEBHOOK_KEY)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt clients/python/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e clients/python
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,9 +39,9 @@ serve: install
 	bash scripts/serve.sh
 
 ## The whole check: lint, types, migrations, the API against its OpenAPI document
-## (schemathesis), then the suite on SQLite with the ORM broker and on PostgreSQL with
-## the Redis broker.
-test: install lint fuzz-api chaos-ci test-sqlite test-postgres
+## (schemathesis), the Python client against a live stack, then the suite on SQLite with
+## the ORM broker and on PostgreSQL with the Redis broker.
+test: install lint fuzz-api test-client chaos-ci test-sqlite test-postgres
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -63,6 +64,10 @@ chaos-ci: install
 ## schemathesis against the served schema, on a stack of its own (scripts/api-fuzz.sh).
 fuzz-api: install
 	bash scripts/api-fuzz.sh
+
+## The Python client (clients/python) against a live stack of its own (scripts/client-test.sh).
+test-client: install
+	bash scripts/client-test.sh
 
 test-sqlite: install
 	env -u REDIS_URL -u DATABASE_URL $(VENV)/bin/pytest -n 2 --dist loadfile -q
