@@ -139,6 +139,8 @@ class RunSerializer(serializers.ModelSerializer[Run]):
     failure = serializers.SerializerMethodField()
     billable = serializers.SerializerMethodField()
     charge = serializers.SerializerMethodField()
+    #: Declared: the model's JSONField would document no type, and it is always an object.
+    metadata = serializers.DictField(read_only=True, help_text="Your JSON, as you sent it.")
 
     class Meta:
         model = Run
