@@ -25,6 +25,7 @@ from seedance import (
     admin_webhooks,  # noqa: F401 - registers webhook endpoints and deliveries
 )
 from seedance.admin_views import ModerationDecisionForm, staff_output_file
+from seedance.compat import admin as compat_admin  # noqa: F401 - registers callbacks, secrets
 from seedance.inbound import admin as inbound_admin  # noqa: F401 - registers the delivery lists
 from seedance.models import ModerationDecision, OutputFile, Run, RunDiscrepancy
 from seedance.moderation import run_approve, run_reject

@@ -13,8 +13,8 @@ from seedance.tenancy import TenantQuerySet
 
 class CallbackSecret(models.Model):
     """A key the tenant's callbacks are signed with, as Runflow's ``/v1/callback-secrets``
-    makes them; stored only encrypted and shown once. The newest active one signs; a
-    rotation keeps the older ones active until the tenant revokes them."""
+    makes them; stored only encrypted and shown once. One is active at a time: a new one
+    revokes the one before (``seedance.compat.callback_secrets``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="callback_secrets")
