@@ -32,6 +32,7 @@ async def test_concurrent_creates_with_one_key_make_one_run(aclient: AsyncSeedan
         *(aclient.create_run("A kite", resolution="480p", idempotency_key=key) for _ in range(3))
     )
     assert len({run.id for run in runs}) == 1
+    assert sorted(run.replayed for run in runs) == [False, True, True]
 
 
 async def test_bad_input_and_a_wrong_key_raise_typed_errors(aclient: AsyncSeedanceClient) -> None:

@@ -50,6 +50,7 @@ def test_a_repeated_idempotency_key_answers_the_same_run(client: SeedanceClient)
     first = client.create_run("A lighthouse at dusk", resolution="480p", idempotency_key=key)
     again = client.create_run("A lighthouse at dusk", resolution="480p", idempotency_key=key)
     assert again.id == first.id
+    assert (first.replayed, again.replayed) == (False, True)
     with pytest.raises(ValidationError) as caught:
         client.create_run("Another prompt", resolution="480p", idempotency_key=key)
     assert caught.value.status == 422

@@ -45,6 +45,9 @@ MODELS: dict[str, type[Any]] = {
 UNWRAPPED = {"EventTypeList": "results"}
 #: Field names that differ from the JSON's: ``from`` is a Python keyword.
 RENAMED = {("Usage", "from"): "from_"}
+#: Fields read from an answer's headers, not its body: (component, field) -> (operation,
+#: header).
+FROM_HEADERS = {("Run", "replayed"): ("runs_create", "Idempotent-Replayed")}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +102,17 @@ def test_every_answer_object_is_a_model_with_its_exact_fields(schema: dict[str, 
     assert answered - set(UNWRAPPED) == set(MODELS)
     for name, model in MODELS.items():
         properties = {RENAMED.get((name, prop), prop) for prop in components[name]["properties"]}
+        properties |= {field for component, field in FROM_HEADERS if component == name}
         assert {field.name for field in dataclasses.fields(model)} == properties, name
+
+
+def test_every_field_read_from_a_header_is_a_documented_answer_header(
+    schema: dict[str, Any],
+) -> None:
+    by_id = {operation["operationId"]: operation for _, _, operation in operations(schema)}
+    for operation_id, header in FROM_HEADERS.values():
+        answers = by_id[operation_id]["responses"]
+        assert any(header in answer.get("headers", {}) for answer in answers.values()), header
 
 
 def _objects(node: Any, components: dict[str, Any], seen: set[str] | None = None) -> set[str]:

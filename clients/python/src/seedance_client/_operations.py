@@ -4,6 +4,7 @@ Shared by the sync and the async client, so both send exactly the same requests.
 left as None is not sent, so the server's documented default applies.
 """
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -17,6 +18,7 @@ from seedance_client._retry import Safety
 from seedance_client._transport import Call, Params
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 Moment = datetime | date | str
 
 
@@ -88,10 +90,15 @@ def runs_create(
         "runs_create",
         "POST",
         "runs",
-        _json_of(models.Run.from_json),
+        _created_run,
         json=body,
         headers={IDEMPOTENCY_HEADER: key},
     )
+
+
+def _created_run(response: httpx.Response) -> models.Run:
+    run = models.Run.from_json(response.json())
+    return dataclasses.replace(run, replayed=response.headers.get(REPLAYED_HEADER) == "true")
 
 
 def runs_retrieve(run_id: str) -> Call[models.Run]:

@@ -129,6 +129,9 @@ class Run:
     submitted_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
+    #: True when a create was answered with an earlier create's run (its
+    #: ``Idempotency-Key`` seen before): the ``Idempotent-Replayed`` header, not the body.
+    replayed: bool = False
 
     @property
     def is_terminal(self) -> bool:
